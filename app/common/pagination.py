@@ -1,0 +1,31 @@
+"""Opaque keyset cursors: base64 of the sort key of the last item on the page."""
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from app.problems import FieldError, ValidationFailed
+
+
+def encode_cursor(*values: Any) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise _bad_cursor() from exc
+    if not isinstance(values, list) or len(values) != arity:
+        raise _bad_cursor()
+    return values
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        "The cursor is not valid", errors=[FieldError(pointer="/query/cursor", message="invalid")]
+    )

@@ -1,0 +1,107 @@
+"""Database plumbing: the declarative base, the engine, and the per-request session.
+
+The session dependency commits *before* the response is sent (FastAPI 0.121+ runs yield
+teardown after the response by default; we declare it with ``scope="function"``), and rolls
+back on any error.
+"""
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from app.config import get_settings
+
+logger = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+    dbapi_connection.isolation_level = None
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_begin_immediate(conn: Any) -> None:
+    """Take SQLite's write lock at BEGIN, so concurrent writers wait (busy_timeout) in turn
+    instead of failing to upgrade a read lock (the documented pysqlite recipe)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@cache
+def get_engine() -> Engine:
+    return make_engine(get_settings().database_url)
+
+
+@cache
+def get_sessionmaker() -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
+
+
+def on_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` if this unit of work is rolled back (e.g. delete a file written for it)."""
+    session.info.setdefault("on_rollback", []).append(callback)
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once this unit of work is committed (e.g. delete a released file)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+def _run_hooks(session: Session, name: str) -> None:
+    for callback in session.info.pop(name, []):
+        try:
+            callback()
+        except Exception:
+            logger.exception("a %s hook failed", name)
+
+
+def get_session() -> Iterator[Session]:
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+        session.info.pop("on_rollback", None)
+        _run_hooks(session, "after_commit")
+    except BaseException:
+        session.rollback()
+        session.info.pop("after_commit", None)
+        _run_hooks(session, "on_rollback")
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,0 +1,102 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app.auth.deps import CurrentAccount
+from app.eligibility.checklist import document_checklist
+from app.eligibility.reference import (
+    CodeStatus,
+    CountryStatus,
+    Kind,
+    Stream,
+    category_stream,
+    filter_codes,
+    filter_countries,
+    load_reference,
+)
+from app.eligibility.schemas import (
+    CountryList,
+    ExemptionCodeDetail,
+    ExemptionCodeList,
+    ExemptionCodeSummary,
+    RequirementOut,
+)
+from app.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/api/v1/reference", tags=["reference"], responses=problem_responses(401))
+
+
+@router.get("/exemption-codes", response_model=ExemptionCodeList, responses=problem_responses(422))
+def exemption_codes(
+    _account: CurrentAccount,
+    status: CodeStatus | None = None,
+    kind: Kind | None = None,
+    stream: Stream | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Part of a code or title")] = None,
+) -> ExemptionCodeList:
+    """Exemption codes with their status and scope; `version` names the reference data used."""
+    reference = load_reference()
+    records = filter_codes(reference, kind=kind, stream=stream, status=status, query=q)
+    return ExemptionCodeList(
+        version=reference.version,
+        items=[
+            ExemptionCodeSummary(
+                code=r.code,
+                title=r.title,
+                kind=r.kind,
+                regulation=r.regulation,
+                category=r.category,
+                stream=category_stream(r),
+                status=r.status,
+                imwu_scope=r.imwu_scope,
+                confirmed=r.confirmed,
+                unconfirmed_fields=list(r.unconfirmed_fields),
+            )
+            for r in records
+        ],
+    )
+
+
+@router.get(
+    "/exemption-codes/{code}", response_model=ExemptionCodeDetail, responses=problem_responses(404)
+)
+def exemption_code(
+    _account: CurrentAccount, code: Annotated[str, Path(max_length=12)]
+) -> ExemptionCodeDetail:
+    """One code with everything the reference knows and the documents a request for it needs."""
+    reference = load_reference()
+    record = reference.codes.get(code.strip().upper())
+    if record is None:
+        raise NotFound("No such exemption code")
+    return ExemptionCodeDetail(
+        version=reference.version,
+        stream=category_stream(record),
+        record=record,
+        checklist=[
+            RequirementOut(
+                kind=i.kind,
+                label=i.label,
+                required=i.required,
+                confirmed=i.confirmed,
+                source_text=i.source_text,
+            )
+            for i in document_checklist(reference, record.code)
+        ],
+    )
+
+
+@router.get("/countries", response_model=CountryList, responses=problem_responses(422))
+def countries(
+    _account: CurrentAccount,
+    status: CountryStatus | None = None,
+    poe_work_permit_eligible: bool | None = None,
+) -> CountryList:
+    """Visa-exempt and conditional nationalities with their visa, eTA and POE status. A
+    nationality not listed is visa-required."""
+    reference = load_reference()
+    return CountryList(
+        version=reference.version,
+        items=filter_countries(
+            reference, status=status, poe_work_permit_eligible=poe_work_permit_eligible
+        ),
+    )

@@ -1,0 +1,72 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.common.clock import utcnow
+from app.common.ids import new_id
+from app.db import Base
+
+
+class RequestStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    INFO_REQUESTED = "info_requested"
+    DECIDED = "decided"
+    WITHDRAWN = "withdrawn"
+
+
+EDITABLE_STATUSES = (RequestStatus.DRAFT, RequestStatus.INFO_REQUESTED)
+WITHDRAWABLE_STATUSES = (
+    RequestStatus.DRAFT,
+    RequestStatus.SUBMITTED,
+    RequestStatus.IN_REVIEW,
+    RequestStatus.INFO_REQUESTED,
+)
+
+
+class OpinionRequest(Base):
+    """One IMM 5686 request for an opinion. `content` holds the form (app.common.form)."""
+
+    __tablename__ = "opinion_request"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'submitted', 'in_review', 'info_requested', 'decided', "
+            "'withdrawn')",
+            name="status_known",
+        ),
+        CheckConstraint("documents_bytes_used >= 0", name="budget_not_negative"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        UniqueConstraint("created_by_id", "idempotency_key", name="uq_opinion_request_idempotency"),
+        Index("ix_opinion_request_org_created", "organization_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id"))
+    created_by_id: Mapped[str] = mapped_column(ForeignKey("account.id"))
+    status: Mapped[RequestStatus] = mapped_column(String(20), default=RequestStatus.DRAFT)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    form_edition: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2))
+    exemption_code: Mapped[str | None] = mapped_column(String(12))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    documents_bytes_used: Mapped[int] = mapped_column(Integer, default=0)
+    declarant_name: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ReferenceCounter(Base):
+    """The last number handed out per year for `IMWU-<year>-<number>` references."""
+
+    __tablename__ = "reference_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,64 @@
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.common.form import RequestContent
+from app.intake.models import RequestStatus
+
+
+class RequestOut(RequestContent):
+    """A request as it reads back: the form plus its identity, state and budget."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    reference: str = Field(examples=["IMWU-2026-000123"])
+    status: RequestStatus
+    version: int
+    form_edition: str
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    declarant_name: str | None
+    documents_bytes_used: int
+    documents_bytes_remaining: int
+
+
+class RequestPage(BaseModel):
+    items: list[RequestOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class SubmitBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    declarant_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    declaration_accepted: bool
+
+
+class FindingOut(BaseModel):
+    rule: str
+    outcome: str
+    message: dict[str, str]
+    fields: list[str]
+
+
+class ChecklistItemOut(BaseModel):
+    kind: str
+    required: bool
+    present: bool
+    label: str | None = None
+
+
+class ValidationReport(BaseModel):
+    submittable: bool
+    findings: list[FindingOut]
+    checklist: list[ChecklistItemOut]
+
+
+PatchBody = dict[str, Any]

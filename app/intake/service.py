@@ -1,0 +1,334 @@
+"""Opinion requests: create, read, edit, withdraw, validate and submit.
+
+Services flush but never commit; the session dependency commits before the response.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.auth.models import Account, Role
+from app.common.clock import today, utcnow
+from app.common.findings import Finding, Outcome
+from app.common.form import FORM_EDITION, RequestContent
+from app.common.pagination import decode_cursor, encode_cursor
+from app.config import get_settings
+from app.documents.service import present_kinds
+from app.eligibility import rules
+from app.eligibility.reference import load_reference
+from app.intake.models import (
+    EDITABLE_STATUSES,
+    WITHDRAWABLE_STATUSES,
+    OpinionRequest,
+    ReferenceCounter,
+    RequestStatus,
+)
+from app.intake.schemas import ChecklistItemOut, FindingOut, RequestOut, ValidationReport
+from app.problems import (
+    IdempotencyConflict,
+    InvalidState,
+    NotFound,
+    PreconditionFailed,
+    RequestNotSubmittable,
+    ValidationFailed,
+    validation_failed,
+)
+
+
+def next_reference(session: Session, *, year: int) -> str:
+    """`IMWU-<year>-<number>`, numbered per year by one conditional UPDATE (safe under races)."""
+    for _ in range(5):
+        number = session.scalar(
+            update(ReferenceCounter)
+            .where(ReferenceCounter.year == year)
+            .values(last_number=ReferenceCounter.last_number + 1)
+            .returning(ReferenceCounter.last_number)
+        )
+        if number is not None:
+            return f"IMWU-{year}-{number:06d}"
+        try:
+            with session.begin_nested():
+                session.execute(insert(ReferenceCounter).values(year=year, last_number=0))
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not allocate a request reference")
+
+
+def _fingerprint(content: RequestContent) -> str:
+    canonical = json.dumps(content.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def create_request(
+    session: Session, *, account: Account, content: RequestContent, idempotency_key: str | None
+) -> tuple[OpinionRequest, bool]:
+    """Create a draft. With an `Idempotency-Key`, the same key and body return the same request
+    (second value False: nothing new was created); the same key with another body is refused."""
+    fingerprint = _fingerprint(content)
+    if idempotency_key is not None:
+        existing = _by_idempotency_key(session, account=account, key=idempotency_key)
+        if existing is not None:
+            return _replay(existing, fingerprint), False
+    assert account.organization_id is not None
+    now = utcnow()
+    request = OpinionRequest(
+        reference=next_reference(session, year=now.year),
+        organization_id=account.organization_id,
+        created_by_id=account.id,
+        status=RequestStatus.DRAFT,
+        version=1,
+        form_edition=FORM_EDITION,
+        language=content.language,
+        exemption_code=content.exemption.code,
+        content=content.model_dump(mode="json"),
+        documents_bytes_used=0,
+        idempotency_key=idempotency_key,
+        idempotency_fingerprint=fingerprint if idempotency_key else None,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(request)
+    except IntegrityError:
+        existing = _by_idempotency_key(session, account=account, key=idempotency_key or "")
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint), False
+    return request, True
+
+
+def _by_idempotency_key(session: Session, *, account: Account, key: str) -> OpinionRequest | None:
+    return session.scalar(
+        select(OpinionRequest).where(
+            OpinionRequest.created_by_id == account.id, OpinionRequest.idempotency_key == key
+        )
+    )
+
+
+def _replay(existing: OpinionRequest, fingerprint: str) -> OpinionRequest:
+    if existing.idempotency_fingerprint != fingerprint:
+        raise IdempotencyConflict("This Idempotency-Key was used with a different body")
+    return existing
+
+
+def visible_request(session: Session, *, account: Account, request_id: str) -> OpinionRequest:
+    """The request if the caller may see it; otherwise 404, so existence is not revealed.
+
+    Representatives see their organization's requests; reviewers and supervisors see every
+    request once it has been submitted."""
+    request = session.get(OpinionRequest, request_id) if len(request_id) <= 36 else None
+    if request is None or not _may_see(account, request):
+        raise NotFound("No such request")
+    return request
+
+
+def _may_see(account: Account, request: OpinionRequest) -> bool:
+    if account.role == Role.REPRESENTATIVE:
+        return request.organization_id == account.organization_id
+    if account.role in (Role.REVIEWER, Role.SUPERVISOR):
+        return request.status not in (RequestStatus.DRAFT,)
+    return False
+
+
+def list_requests(
+    session: Session,
+    *,
+    account: Account,
+    status: RequestStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[OpinionRequest], str | None]:
+    """The organization's requests, newest first, by keyset pagination."""
+    query = select(OpinionRequest).where(OpinionRequest.organization_id == account.organization_id)
+    if status is not None:
+        query = query.where(OpinionRequest.status == status)
+    if cursor is not None:
+        created_at, last_id = decode_cursor(cursor, 2)
+        try:
+            after = datetime.fromisoformat(str(created_at))
+        except ValueError as exc:
+            raise ValidationFailed("The cursor is not valid") from exc
+        query = query.where(
+            or_(
+                OpinionRequest.created_at < after,
+                and_(OpinionRequest.created_at == after, OpinionRequest.id < str(last_id)),
+            )
+        )
+    rows = list(
+        session.scalars(
+            query.order_by(OpinionRequest.created_at.desc(), OpinionRequest.id.desc()).limit(
+                limit + 1
+            )
+        )
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
+    return rows, next_cursor
+
+
+def merge_patch(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """Merge per object: nested objects merge key by key, anything else replaces; null clears."""
+    merged = dict(current)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_patch(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _check_version(request: OpinionRequest, if_match: str | None) -> None:
+    if if_match is not None and if_match.strip().strip('"').removeprefix("W/").strip('"') != str(
+        request.version
+    ):
+        raise PreconditionFailed("The request was changed since you read it (stale If-Match)")
+
+
+def _bump(
+    session: Session,
+    *,
+    request: OpinionRequest,
+    values: dict[str, Any],
+    from_statuses: Sequence[RequestStatus],
+) -> None:
+    """Change the request only if nobody changed it since we read it (conditional UPDATE)."""
+    result = session.execute(
+        update(OpinionRequest)
+        .where(
+            OpinionRequest.id == request.id,
+            OpinionRequest.version == request.version,
+            OpinionRequest.status.in_(list(from_statuses)),
+        )
+        .values(version=request.version + 1, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise PreconditionFailed("The request was changed by someone else; read it again")
+    session.refresh(request)
+
+
+def patch_request(
+    session: Session, *, request: OpinionRequest, patch: dict[str, Any], if_match: str | None
+) -> OpinionRequest:
+    """Edit a draft (or a request waiting on more information) by merge patch."""
+    _require_editable(request)
+    _check_version(request, if_match)
+    try:
+        content = RequestContent.model_validate(merge_patch(request.content, patch))
+    except ValidationError as exc:
+        raise validation_failed(exc) from exc
+    _bump(
+        session,
+        request=request,
+        values={
+            "content": content.model_dump(mode="json"),
+            "language": content.language,
+            "exemption_code": content.exemption.code,
+        },
+        from_statuses=EDITABLE_STATUSES,
+    )
+    return request
+
+
+def _require_editable(request: OpinionRequest) -> None:
+    if request.status not in EDITABLE_STATUSES:
+        raise InvalidState(f"A request in status '{request.status}' cannot be edited")
+
+
+def withdraw(session: Session, *, request: OpinionRequest, if_match: str | None) -> OpinionRequest:
+    """The organization takes the request back; decided and withdrawn requests cannot be."""
+    if request.status not in WITHDRAWABLE_STATUSES:
+        raise InvalidState(f"A request in status '{request.status}' cannot be withdrawn")
+    _check_version(request, if_match)
+    _bump(
+        session,
+        request=request,
+        values={"status": RequestStatus.WITHDRAWN},
+        from_statuses=WITHDRAWABLE_STATUSES,
+    )
+    return request
+
+
+def report(session: Session, *, request: OpinionRequest) -> ValidationReport:
+    """Every prerequisite finding and the document checklist; changes nothing."""
+    content = RequestContent.model_validate(request.content)
+    reference = load_reference()
+    kinds = present_kinds(session, request_id=request.id)
+    findings = rules.evaluate(content, reference, present_kinds=kinds, today=today())
+    items = rules.checklist(content, reference, kinds)
+    return ValidationReport(
+        submittable=not any(f.outcome is Outcome.BLOCK for f in findings),
+        findings=[finding_out(f) for f in findings],
+        checklist=[
+            ChecklistItemOut(
+                kind=i.kind, required=i.required, present=i.present, label=getattr(i, "label", None)
+            )
+            for i in items
+        ],
+    )
+
+
+def finding_out(finding: Finding) -> FindingOut:
+    return FindingOut(
+        rule=finding.rule,
+        outcome=finding.outcome.value,
+        message={"en": finding.message.en, "fr": finding.message.fr},
+        fields=list(finding.fields),
+    )
+
+
+def submit(
+    session: Session, *, request: OpinionRequest, declarant_name: str, if_match: str | None
+) -> tuple[OpinionRequest, ValidationReport]:
+    """Freeze a complete draft as `submitted`; refuse with every blocking reason otherwise."""
+    if request.status != RequestStatus.DRAFT:
+        raise InvalidState(f"A request in status '{request.status}' cannot be submitted")
+    _check_version(request, if_match)
+    result = report(session, request=request)
+    if not result.submittable:
+        raise RequestNotSubmittable(
+            "The request has blocking findings or missing documents",
+            extra={"validation": result.model_dump(mode="json")},
+        )
+    now = utcnow()
+    _bump(
+        session,
+        request=request,
+        values={
+            "status": RequestStatus.SUBMITTED,
+            "submitted_at": now,
+            "declarant_name": declarant_name,
+        },
+        from_statuses=(RequestStatus.DRAFT,),
+    )
+    return request, result
+
+
+def to_out(request: OpinionRequest) -> RequestOut:
+    limit = get_settings().max_request_bytes
+    return RequestOut.model_validate(
+        {
+            **request.content,
+            "id": request.id,
+            "reference": request.reference,
+            "status": request.status,
+            "version": request.version,
+            "form_edition": request.form_edition,
+            "created_at": request.created_at,
+            "updated_at": request.updated_at,
+            "submitted_at": request.submitted_at,
+            "declarant_name": request.declarant_name,
+            "documents_bytes_used": request.documents_bytes_used,
+            "documents_bytes_remaining": max(0, limit - request.documents_bytes_used),
+        }
+    )

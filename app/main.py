@@ -1,0 +1,77 @@
+"""The application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from app.auth.router import router as auth_router
+from app.common.body_limit import BodyLimitMiddleware
+from app.config import get_settings
+from app.db import get_engine
+from app.documents.router import router as documents_router
+from app.eligibility.reference import load_reference
+from app.eligibility.router import router as reference_router
+from app.intake.router import router as intake_router
+from app.problems import ServiceUnavailable, install_problem_handlers
+
+API_DESCRIPTION = """Intake and triage of IMWU opinion requests (IMM 5686).
+
+Authenticate with `Authorization: Bearer <token>`. Every error is `application/problem+json`
+(RFC 9457) with a stable `code`.
+"""
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    load_reference()
+    yield
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="imwu-intake",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    for router in (auth_router, reference_router, intake_router, documents_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Database down"}})
+    def readyz() -> dict[str, str]:
+        """The database answers."""
+        try:
+            with get_engine().connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            raise ServiceUnavailable("The database is unreachable") from exc
+        return {"status": "ready"}
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=["ETag", "Location"],
+        )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        multipart_limit=lambda: settings.max_request_bytes + settings.multipart_allowance_bytes,
+        other_limit=lambda: settings.max_json_bytes,
+    )
+    return app

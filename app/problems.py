@@ -1,0 +1,245 @@
+"""Errors as RFC 9457 problem details.
+
+Every error leaves through the handlers here as `application/problem+json` with `type`, `title`,
+`status`, `detail`, a stable `code` and, for field problems, `errors[]` naming each field as a JSON
+pointer. Submitted values are never echoed: personal data must not come back in an error.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://imwu-intake.example/problems/"
+
+
+class FieldError(BaseModel):
+    pointer: str
+    message: str
+
+
+class Problem(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] = []
+
+
+class AppError(Exception):
+    """A business failure with an HTTP status and a stable code. Subclasses set the class vars."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Iterable[FieldError] = (),
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = list(errors)
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+
+class Unauthorized(AppError):
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(AppError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class MethodNotAllowed(AppError):
+    status, code, title = 405, "method_not_allowed", "Method not allowed"
+
+
+class ValidationFailed(AppError):
+    status, code, title = 422, "validation_error", "Invalid input"
+
+
+class InvalidState(AppError):
+    status, code, title = 409, "invalid_state", "Not allowed in the current state"
+
+
+class PreconditionFailed(AppError):
+    status, code, title = 412, "precondition_failed", "The resource has changed"
+
+
+class IdempotencyConflict(AppError):
+    status, code, title = 422, "idempotency_conflict", "Idempotency key reused with another body"
+
+
+class RequestNotSubmittable(AppError):
+    status, code, title = 422, "request_not_submittable", "The request cannot be submitted"
+
+
+class DocumentTooLarge(AppError):
+    status, code, title = 413, "document_too_large", "Over the request's 4 MB document budget"
+
+
+class PayloadTooLarge(AppError):
+    status, code, title = 413, "payload_too_large", "Request body too large"
+
+
+class UnsupportedMediaType(AppError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported file type"
+
+
+class DocumentUnreadable(AppError):
+    status, code, title = 422, "document_unreadable", "The file cannot be read"
+
+
+class DuplicateDocument(AppError):
+    status, code, title = 409, "duplicate_document", "This file is already attached"
+
+
+class ServiceUnavailable(AppError):
+    status, code, title = 503, "service_unavailable", "Service temporarily unavailable"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "5"})
+
+
+def problem_response(
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: Sequence[FieldError] = (),
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = [e.model_dump() for e in errors]
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def pointer(loc: Sequence[int | str]) -> str:
+    """A pydantic error location as a JSON pointer, without the `body`/`query` prefix."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        prefix = "" if parts[0] == "body" else f"/{parts[0]}"
+        parts = parts[1:]
+    else:
+        prefix = ""
+    escaped = [str(p).replace("~", "~0").replace("/", "~1") for p in parts]
+    return prefix + ("/" + "/".join(escaped) if escaped else "")
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """pydantic's message without the value: its messages only restate constraints."""
+    if error.get("type") == "extra_forbidden":
+        return "unknown field"
+    msg = str(error.get("msg", "invalid value"))
+    return msg.removeprefix("Value error, ")
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
+    return [FieldError(pointer=pointer(e.get("loc", ())), message=_message(e)) for e in errors]
+
+
+def validation_failed(exc: ValidationError | RequestValidationError) -> ValidationFailed:
+    errors = field_errors(exc.errors())
+    return ValidationFailed(f"{len(errors)} field(s) are invalid", errors=errors)
+
+
+_STATUS_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    413: ("payload_too_large", "Request body too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+}
+
+
+def body_too_large_response(limit: int, multipart: bool) -> JSONResponse:
+    """The answer to a body over the transport limit, before or while it streams in."""
+    if multipart:
+        return problem_response(
+            status=413,
+            code=DocumentTooLarge.code,
+            title=DocumentTooLarge.title,
+            detail=f"The upload is larger than the request's document budget ({limit} bytes)",
+            headers={"Connection": "close"},
+        )
+    return problem_response(
+        status=413,
+        code=PayloadTooLarge.code,
+        title=PayloadTooLarge.title,
+        detail=f"The request body is larger than {limit} bytes",
+        headers={"Connection": "close"},
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return problem_response(
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            errors=exc.errors,
+            extra=exc.extra,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _app_error(_request, validation_failed(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        limit, multipart = getattr(exc, "limit", None), getattr(exc, "multipart", None)
+        if exc.status_code == 413 and isinstance(limit, int) and isinstance(multipart, bool):
+            return body_too_large_response(limit, multipart)
+        code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+        detail = title if exc.status_code in _STATUS_CODES else str(exc.detail)
+        return problem_response(
+            status=exc.status_code,
+            code=code,
+            title=title,
+            detail=detail,
+            headers=dict(exc.headers or {}),
+        )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the problem responses a route may give."""
+    return {
+        status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem"}
+        for status in statuses
+    }

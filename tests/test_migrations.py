@@ -1,0 +1,79 @@
+"""Migrations upgrade an empty database to the models, and step down and up with data present."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
+
+from app.db import Base, make_engine
+from app.migrate import alembic_config, downgrade, upgrade
+from tests.conftest import DATABASE_URL, IS_POSTGRES
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    if not IS_POSTGRES:
+        yield f"sqlite:///{tmp_path}/migrations.sqlite3"
+        return
+    url = make_url(DATABASE_URL)
+    name = f"{url.database}_migrations_{os.getpid()}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, "render_as_batch": engine.dialect.name == "sqlite"},
+        )
+        return list(compare_metadata(context, Base.metadata))
+
+
+def _seed(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organization (id, name, created_at) VALUES ('org-1', 'Seed Org', CURRENT_TIMESTAMP)"
+            )
+        )
+
+
+def test_upgrade_from_empty_matches_the_models(empty_database: str) -> None:
+    upgrade(empty_database)
+    engine = make_engine(empty_database)
+    try:
+        assert _differences(engine) == []
+        assert "opinion_request" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_each_step_goes_down_and_up_again_with_data_present(empty_database: str) -> None:
+    revisions = list(ScriptDirectory.from_config(alembic_config(empty_database)).walk_revisions())
+    for revision in reversed(revisions):
+        upgrade(empty_database, revision.revision)
+        engine = make_engine(empty_database)
+        try:
+            if "organization" in inspect(engine).get_table_names():
+                _seed(engine)
+        finally:
+            engine.dispose()
+        downgrade(empty_database, revision.down_revision or "base")
+        upgrade(empty_database, revision.revision)
+    engine = make_engine(empty_database)
+    try:
+        assert _differences(engine) == []
+    finally:
+        engine.dispose()
