@@ -93,6 +93,18 @@ def _storage_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_verify(_args: argparse.Namespace) -> int:
+    from app.audit.service import verify_chain
+
+    with get_sessionmaker().begin() as session:
+        broken = verify_chain(session)
+    if broken is None:
+        print("audit chain intact")
+        return 0
+    print(f"audit chain broken at event {broken.seq}: {broken.reason}", file=sys.stderr)
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imwu", description="IMWU opinion-request intake")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cmd = storage.add_parser("sweep", help="remove files no document owns")
     sweep_cmd.add_argument("--grace-seconds", type=float, default=3600)
     sweep_cmd.set_defaults(handler=_storage_sweep)
+
+    audit = commands.add_parser("audit").add_subparsers(dest="action", required=True)
+    audit.add_parser("verify", help="walk the audit chain").set_defaults(handler=_audit_verify)
     return parser
 
 

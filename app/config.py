@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     inspection_memory_bytes: int = 768 * 1024 * 1024
     inspection_cpu_seconds: int = 15
     receive_timeout_seconds: float = 30.0
+    service_days: int = Field(default=10, ge=1, description="Service standard in business days")
+    claim_hours: float = Field(default=8, gt=0, description="How long a claim lasts")
+    urgent_business_days: int = Field(default=10, ge=0)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base of the verification URL in letters"
+    )
+    verify_rate_per_minute: int = Field(default=60, ge=1)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> "Settings":

@@ -8,15 +8,20 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.common.body_limit import BodyLimitMiddleware
 from app.config import get_settings
 from app.db import get_engine
+from app.documents import inspection
 from app.documents.router import router as documents_router
 from app.eligibility.reference import load_reference
 from app.eligibility.router import router as reference_router
 from app.intake.router import router as intake_router
+from app.letters.router import router as letters_router
 from app.problems import ServiceUnavailable, install_problem_handlers
+from app.queue.router import router as queue_router
+from app.triage.router import router as triage_router
 
 API_DESCRIPTION = """Intake and triage of IMWU opinion requests (IMM 5686).
 
@@ -28,7 +33,11 @@ Authenticate with `Authorization: Bearer <token>`. Every error is `application/p
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     load_reference()
-    yield
+    inspection.warm_up()
+    try:
+        yield
+    finally:
+        inspection.shutdown()
 
 
 def create_app() -> FastAPI:
@@ -43,7 +52,17 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    for router in (auth_router, reference_router, intake_router, documents_router):
+    routers = (
+        auth_router,
+        reference_router,
+        intake_router,
+        documents_router,
+        triage_router,
+        queue_router,
+        letters_router,
+        audit_router,
+    )
+    for router in routers:
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"])

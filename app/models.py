@@ -1,7 +1,19 @@
 """Imports every domain's models so `Base.metadata` knows every table (Alembic, tests)."""
 
+from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.documents import models as documents_models
 from app.intake import models as intake_models
+from app.letters import models as letters_models
+from app.queue import models as queue_models
+from app.triage import models as triage_models
 
-__all__ = ["auth_models", "documents_models", "intake_models"]
+__all__ = [
+    "audit_models",
+    "auth_models",
+    "documents_models",
+    "intake_models",
+    "letters_models",
+    "queue_models",
+    "triage_models",
+]

@@ -5,6 +5,7 @@ Every error leaves through the handlers here as `application/problem+json` with 
 pointer. Submitted values are never echoed: personal data must not come back in an error.
 """
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -13,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://imwu-intake.example/problems/"
@@ -115,6 +118,33 @@ class DuplicateDocument(AppError):
     status, code, title = 409, "duplicate_document", "This file is already attached"
 
 
+class AlreadyClaimed(AppError):
+    status, code, title = 409, "already_claimed", "Another reviewer holds this case"
+
+
+class NotClaimHolder(AppError):
+    status, code, title = 403, "not_claim_holder", "You do not hold this case"
+
+
+class ClaimLapsed(AppError):
+    status, code, title = 409, "claim_lapsed", "Your claim on this case has lapsed"
+
+
+class DecisionExists(AppError):
+    status, code, title = 409, "decision_exists", "This case is already decided"
+
+
+class LetterRevoked(AppError):
+    status, code, title = 409, "letter_revoked", "This letter no longer stands"
+
+
+class RateLimited(AppError):
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "60"})
+
+
 class ServiceUnavailable(AppError):
     status, code, title = 503, "service_unavailable", "Service temporarily unavailable"
 
@@ -215,6 +245,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             errors=exc.errors,
             extra=exc.extra,
             headers=exc.headers,
+        )
+
+    @app.exception_handler(Exception)
+    def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        """Never a stack trace or an echo: the cause is logged by type only (no personal data)."""
+        logger.error("unhandled %s", type(exc).__name__)
+        return problem_response(
+            status=500,
+            code="internal_error",
+            title="Internal error",
+            detail="The service failed to handle this request",
         )
 
     @app.exception_handler(RequestValidationError)

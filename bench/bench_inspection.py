@@ -1,13 +1,16 @@
 """How much does containing a parser in a child process cost per upload?
 
-Compares, on a 1 MiB text PDF (20 pages, padded like one with embedded fonts) and a ~3 MB
-photo-like 12-megapixel JPEG:
+Compares, on a 1 MiB text PDF (20 pages, padded as by embedded fonts) and a ~3 MB photo-like
+12-megapixel JPEG:
 
-- in-process: ``inspect_bytes`` in the server process (no containment, the baseline);
-- a reusable pool: one warm forkserver worker of ``ProcessPoolExecutor``, data by path;
-- a process per file from the fork server (what ``inspect_file`` does);
-- a process per file with "spawn" (a fresh interpreter importing pypdf and Pillow);
-- a process per file with "fork" (for reference: unsafe in a threaded server).
+- in-process: ``inspect_bytes`` in the server process (no containment: the baseline);
+- per file, forked by a warm helper: what ``inspect_file`` does;
+- a reusable worker: one warm pool process inspecting every file itself (no fork per file);
+- per file, stdlib ``multiprocessing`` with "forkserver" or "fork";
+- per file, a fresh interpreter.
+
+This script imports FastAPI and SQLAlchemy at the top, as the server's main module does: on
+Python 3.11 "forkserver" (and "spawn") children re-run the main module, whatever the preload.
 
 Run: ``.venv/bin/python bench/bench_inspection.py [rounds]``; prints medians and ratios.
 """
@@ -19,10 +22,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
+import fastapi  # noqa: F401  (weight of a server's main module)
+import sqlalchemy.orm  # noqa: F401
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,13 +53,21 @@ def _photo_jpeg() -> bytes:
     return path.read_bytes()
 
 
-def pool_task(path: str) -> str:
-    """What a pool worker would run: read the file, inspect it, return the type."""
+def inspect_path(path: str) -> str:
+    """What a reusable worker runs per file: read, inspect, return the type."""
     return inspection.inspect_bytes(Path(path).read_bytes()).media_type.value
 
 
+def _send_inspection(sender: Connection, path: str) -> None:
+    sender.send_bytes(inspect_path(path).encode())
+
+
+def _in_pool(pool: ProcessPoolExecutor, path: Path) -> str:
+    return pool.submit(inspect_path, str(path)).result()
+
+
 def _median_ms(action: Callable[[], Any], rounds: int) -> float:
-    action()  # warm: starts servers and pools, fills caches
+    action()  # warm: starts helpers and pools, fills caches
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -62,12 +76,38 @@ def _median_ms(action: Callable[[], Any], rounds: int) -> float:
     return statistics.median(times) * 1000
 
 
-def _per_file(path: Path, method: str) -> Callable[[], Any]:
-    def run() -> Any:
-        with mock.patch.object(inspection, "_context", lambda: context):
-            return inspection.inspect_file(path, declared_content_type=None, declared_name=None)
+def _multiprocessing_per_file(path: Path, method: str) -> Callable[[], Any]:
+    context: Any = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([inspection.__name__])
 
-    context = multiprocessing.get_context(method)
+    def run() -> bytes:
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_send_inspection, args=(sender, str(path)))
+        child.start()
+        sender.close()
+        reply: bytes = receiver.recv_bytes()
+        child.join()
+        return reply
+
+    return run
+
+
+def _fresh_interpreter(path: Path) -> Callable[[], Any]:
+    def run() -> bytes:
+        helper = inspection._Helper()
+        job = {
+            "path": str(path),
+            "media_type": inspection.detect_media_type(path.read_bytes()[:8]).value,
+            "memory_limit_bytes": 512 * inspection.MIB,
+            "cpu_seconds": 10,
+            "timeout_s": 10,
+        }
+        try:
+            return helper.ask(job, 15)
+        finally:
+            helper.kill()
+
     return run
 
 
@@ -75,27 +115,28 @@ def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     workdir = Path(tempfile.mkdtemp())
     files = {"1 MiB PDF": _offer_pdf(), "3 MB JPEG": _photo_jpeg()}
-    inspection.warm_up()
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
-    print(f"{'file':<12}{'variant':<30}{'median ms':>10}{'x in-proc':>11}")
+    print(f"{'file':<11}{'variant':<42}{'median ms':>10}{'x in-proc':>10}")
     for label, data in files.items():
         path = workdir / label.replace(" ", "_")
         path.write_bytes(data)
         variants: dict[str, Callable[[], Any]] = {
-            "in-process": lambda data=data: inspection.inspect_bytes(data),
-            "pool (1 warm worker)": lambda path=path: pool.submit(pool_task, str(path)).result(),
-            "per file, forkserver (chosen)": lambda path=path: inspection.inspect_file(
-                path, declared_content_type=None, declared_name=None
+            "in-process": partial(inspection.inspect_bytes, data),
+            "per file, forked by warm helper (chosen)": partial(
+                inspection.inspect_file, path, declared_content_type=None, declared_name=None
             ),
-            "per file, spawn": _per_file(path, "spawn"),
-            "per file, fork (unsafe)": _per_file(path, "fork"),
+            "reusable worker (no fork per file)": partial(_in_pool, pool, path),
+            "per file, multiprocessing forkserver": _multiprocessing_per_file(path, "forkserver"),
+            "per file, multiprocessing fork (unsafe)": _multiprocessing_per_file(path, "fork"),
+            "per file, fresh interpreter": _fresh_interpreter(path),
         }
         baseline = None
         for name, action in variants.items():
             ms = _median_ms(action, rounds)
             baseline = baseline or ms
-            print(f"{label:<12}{name:<30}{ms:>10.1f}{ms / baseline:>11.2f}")
+            print(f"{label:<11}{name:<42}{ms:>10.1f}{ms / baseline:>10.2f}")
     pool.shutdown()
+    inspection.shutdown()
 
 
 if __name__ == "__main__":

@@ -5,8 +5,6 @@ and none needs an external tool. PDFs are written by hand so that the bytes are 
 test expects (offsets, `%PDF-` at byte 0), whatever pypdf's writer happens to do.
 """
 
-from __future__ import annotations
-
 import functools
 import io
 import random
@@ -16,6 +14,7 @@ import zlib
 
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, ByteStringObject
 
 DEFAULT_TEXT = "Job offer: Welder, Winnipeg, Manitoba, NOC 72106"
 
@@ -140,9 +139,17 @@ def _encode(image: Image.Image, image_format: str, **options: int) -> bytes:
     return out.getvalue()
 
 
+class _FixedIdWriter(PdfWriter):
+    """pypdf draws random file identifiers (which RC4 keys derive from); fixed ones keep builders
+    deterministic."""
+
+    def generate_file_identifiers(self) -> None:
+        self._ID = ArrayObject([ByteStringObject(b"imwu-tests-fixed")] * 2)
+
+
 def make_encrypted_pdf() -> bytes:
     """A PDF encrypted with an EMPTY user password: any viewer opens it without asking."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf())))
+    writer = _FixedIdWriter(clone_from=PdfReader(io.BytesIO(make_pdf())))
     writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
     out = io.BytesIO()
     writer.write(out)

@@ -68,10 +68,12 @@ def list_documents(request: CurrentRequest, session: SessionDep) -> DocumentList
     responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
 )
 def download(
-    request: CurrentRequest, session: SessionDep, document_id: DocumentId, _account: CurrentAccount
+    request: CurrentRequest, session: SessionDep, document_id: DocumentId, account: CurrentAccount
 ) -> FileResponse:
-    """The file's bytes, as an attachment."""
-    document = service.get_document(session, request_id=request.id, document_id=document_id)
+    """The file's bytes, as an attachment. A reviewer opening a document is recorded."""
+    document = service.open_document(
+        session, account=account, request_id=request.id, document_id=document_id
+    )
     return FileResponse(
         service.file_store().path(document.id),
         media_type=document.media_type,
@@ -89,8 +91,8 @@ def download(
     responses=problem_responses(403, 409),
 )
 def delete(
-    request: CurrentRequest, session: SessionDep, document_id: DocumentId, _account: Representative
+    request: CurrentRequest, session: SessionDep, document_id: DocumentId, account: Representative
 ) -> None:
     """Remove a document and free its bytes."""
     document = service.get_document(session, request_id=request.id, document_id=document_id)
-    service.delete_document(session, request=request, document=document)
+    service.delete_document(session, request=request, document=document, actor_id=account.id)

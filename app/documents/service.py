@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.auth.models import Account
+from app.audit.service import record
+from app.auth.models import Account, Role
 from app.config import get_settings
 from app.db import after_commit, on_rollback
 from app.documents import inspection
@@ -53,6 +54,24 @@ def list_documents(session: Session, *, request_id: str) -> list[Document]:
             .order_by(Document.created_at, Document.id)
         )
     )
+
+
+def open_document(
+    session: Session, *, account: Account, request_id: str, document_id: str
+) -> Document:
+    """The document to download; a reviewer or supervisor opening it is recorded."""
+    document = get_document(session, request_id=request_id, document_id=document_id)
+    if account.role in (Role.REVIEWER, Role.SUPERVISOR):
+        record(
+            session,
+            actor_id=account.id,
+            action="document.opened",
+            request_id=request_id,
+            subject_type="document",
+            subject_id=document.id,
+            details={"kind": document.kind},
+        )
+    return document
 
 
 def get_document(session: Session, *, request_id: str, document_id: str) -> Document:
@@ -120,6 +139,15 @@ def add_document(
             raise DuplicateDocument("This file is already attached to the request") from exc
         store.place(temporary, document.id)
         on_rollback(session, lambda: store.delete(document.id))
+        record(
+            session,
+            actor_id=account.id,
+            action="document.uploaded",
+            request_id=request.id,
+            subject_type="document",
+            subject_id=document.id,
+            details={"kind": kind.value, "size_bytes": size, "media_type": document.media_type},
+        )
     finally:
         temporary.unlink(missing_ok=True)
     session.refresh(request)
@@ -175,9 +203,20 @@ def _reserve(session: Session, *, request: OpinionRequest, size: int, limit: int
     raise _too_large(request.documents_bytes_used, limit, size)
 
 
-def delete_document(session: Session, *, request: OpinionRequest, document: Document) -> None:
+def delete_document(
+    session: Session, *, request: OpinionRequest, document: Document, actor_id: str
+) -> None:
     """Remove a document and free its bytes; the file goes once the deletion is committed."""
     _require_editable(request)
+    record(
+        session,
+        actor_id=actor_id,
+        action="document.deleted",
+        request_id=request.id,
+        subject_type="document",
+        subject_id=document.id,
+        details={"kind": document.kind, "size_bytes": document.size_bytes},
+    )
     session.execute(
         update(OpinionRequest)
         .where(OpinionRequest.id == request.id)

@@ -187,7 +187,7 @@ def required_field_missing(ctx: RuleContext) -> Iterator[Finding]:
 
 def worker_in_canada(ctx: RuleContext) -> Iterator[Finding]:
     """poe_eligibility.md §3 R1 (IMWU page: outside Canada; no flagpoling since 2024-12-23)."""
-    worker, fields = ctx.content.worker, []
+    worker, fields = ctx.content.worker, list[str]()
     if worker.currently_in_canada is True:
         fields.append("/worker/currently_in_canada")
     if worker.current_location_country == "CA":

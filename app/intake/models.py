@@ -1,8 +1,17 @@
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.clock import utcnow
@@ -42,6 +51,7 @@ class OpinionRequest(Base):
         CheckConstraint("version >= 1", name="version_positive"),
         UniqueConstraint("created_by_id", "idempotency_key", name="uq_opinion_request_idempotency"),
         Index("ix_opinion_request_org_created", "organization_id", "created_at", "id"),
+        Index("ix_opinion_request_queue", "status", "priority", "submitted_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -61,6 +71,16 @@ class OpinionRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    # Triage and queue state (issue 4): set on submit, changed by the queue's conditional UPDATEs.
+    stream: Mapped[str | None] = mapped_column(String(30))
+    triage_run: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    priority_reasons: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    due_date: Mapped[date | None] = mapped_column(Date)
+    claimed_by_id: Mapped[str | None] = mapped_column(ForeignKey("account.id"), index=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ReferenceCounter(Base):

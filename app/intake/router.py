@@ -72,13 +72,16 @@ def read(request: CurrentRequest, response: Response) -> RequestOut:
 def patch(
     request: CurrentRequest,
     session: SessionDep,
-    _account: Representative,
+    account: Representative,
     response: Response,
     body: Annotated[dict[str, Any], Body(description="Merge patch of the request's fields")],
     if_match: IfMatch = None,
 ) -> RequestOut:
-    """Edit a draft: objects merge key by key, `null` clears an optional field."""
-    updated = service.patch_request(session, request=request, patch=body, if_match=if_match)
+    """Edit a draft (or a request waiting on more information): objects merge key by key,
+    `null` clears an optional field."""
+    updated = service.patch_request(
+        session, request=request, patch=body, if_match=if_match, actor_id=account.id
+    )
     return _with_etag(response, service.to_out(updated))
 
 
@@ -90,13 +93,16 @@ def patch(
 def withdraw(
     request: CurrentRequest,
     session: SessionDep,
-    _account: Representative,
+    account: Representative,
     response: Response,
     if_match: IfMatch = None,
 ) -> RequestOut:
     """Withdraw a request that has not been decided."""
     return _with_etag(
-        response, service.to_out(service.withdraw(session, request=request, if_match=if_match))
+        response,
+        service.to_out(
+            service.withdraw(session, request=request, if_match=if_match, actor_id=account.id)
+        ),
     )
 
 
@@ -118,7 +124,7 @@ def validate(
 def submit(
     request: CurrentRequest,
     session: SessionDep,
-    _account: Representative,
+    account: Representative,
     body: SubmitBody,
     response: Response,
     if_match: IfMatch = None,
@@ -131,6 +137,10 @@ def submit(
             errors=[FieldError(pointer="/declaration_accepted", message="must be true")],
         )
     submitted, _report = service.submit(
-        session, request=request, declarant_name=body.declarant_name, if_match=if_match
+        session,
+        request=request,
+        declarant_name=body.declarant_name,
+        if_match=if_match,
+        actor_id=account.id,
     )
     return _with_etag(response, service.to_out(submitted))

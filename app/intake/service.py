@@ -14,6 +14,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.audit.service import record
 from app.auth.models import Account, Role
 from app.common.clock import today, utcnow
 from app.common.findings import Finding, Outcome
@@ -40,6 +41,8 @@ from app.problems import (
     ValidationFailed,
     validation_failed,
 )
+from app.triage.calendar import add_business_days
+from app.triage.service import run_and_store
 
 
 def next_reference(session: Session, *, year: int) -> str:
@@ -102,6 +105,7 @@ def create_request(
         if existing is None:
             raise
         return _replay(existing, fingerprint), False
+    record(session, actor_id=account.id, action="request.created", request_id=request.id)
     return request, True
 
 
@@ -218,7 +222,12 @@ def _bump(
 
 
 def patch_request(
-    session: Session, *, request: OpinionRequest, patch: dict[str, Any], if_match: str | None
+    session: Session,
+    *,
+    request: OpinionRequest,
+    patch: dict[str, Any],
+    if_match: str | None,
+    actor_id: str,
 ) -> OpinionRequest:
     """Edit a draft (or a request waiting on more information) by merge patch."""
     _require_editable(request)
@@ -237,6 +246,14 @@ def patch_request(
         },
         from_statuses=EDITABLE_STATUSES,
     )
+    changed = sorted(patch)
+    record(
+        session,
+        actor_id=actor_id,
+        action="request.edited",
+        request_id=request.id,
+        details={"sections": changed},
+    )
     return request
 
 
@@ -245,7 +262,9 @@ def _require_editable(request: OpinionRequest) -> None:
         raise InvalidState(f"A request in status '{request.status}' cannot be edited")
 
 
-def withdraw(session: Session, *, request: OpinionRequest, if_match: str | None) -> OpinionRequest:
+def withdraw(
+    session: Session, *, request: OpinionRequest, if_match: str | None, actor_id: str
+) -> OpinionRequest:
     """The organization takes the request back; decided and withdrawn requests cannot be."""
     if request.status not in WITHDRAWABLE_STATUSES:
         raise InvalidState(f"A request in status '{request.status}' cannot be withdrawn")
@@ -256,6 +275,7 @@ def withdraw(session: Session, *, request: OpinionRequest, if_match: str | None)
         values={"status": RequestStatus.WITHDRAWN},
         from_statuses=WITHDRAWABLE_STATUSES,
     )
+    record(session, actor_id=actor_id, action="request.withdrawn", request_id=request.id)
     return request
 
 
@@ -288,9 +308,15 @@ def finding_out(finding: Finding) -> FindingOut:
 
 
 def submit(
-    session: Session, *, request: OpinionRequest, declarant_name: str, if_match: str | None
+    session: Session,
+    *,
+    request: OpinionRequest,
+    declarant_name: str,
+    if_match: str | None,
+    actor_id: str,
 ) -> tuple[OpinionRequest, ValidationReport]:
-    """Freeze a complete draft as `submitted`; refuse with every blocking reason otherwise."""
+    """Freeze a complete draft as `submitted`, set its due date and triage it in the same
+    transaction; refuse with every blocking reason otherwise."""
     if request.status != RequestStatus.DRAFT:
         raise InvalidState(f"A request in status '{request.status}' cannot be submitted")
     _check_version(request, if_match)
@@ -308,9 +334,12 @@ def submit(
             "status": RequestStatus.SUBMITTED,
             "submitted_at": now,
             "declarant_name": declarant_name,
+            "due_date": add_business_days(now.date(), get_settings().service_days),
         },
         from_statuses=(RequestStatus.DRAFT,),
     )
+    record(session, actor_id=actor_id, action="request.submitted", request_id=request.id)
+    run_and_store(session, request=request, actor_id=actor_id, today=now.date())
     return request, result
 
 

@@ -1,0 +1,35 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from app.common.clock import utcnow
+from app.common.ids import new_id
+from app.db import Base
+
+
+class Letter(Base):
+    """An issued opinion letter: its signed facts, the PDF and whether it still stands."""
+
+    __tablename__ = "letter"
+    __table_args__ = (
+        CheckConstraint("status IN ('valid', 'revoked', 'superseded')", name="status_known"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    request_id: Mapped[str] = mapped_column(ForeignKey("opinion_request.id"), index=True)
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decision.id"))
+    verification_code: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="valid")
+    language: Mapped[str] = mapped_column(String(2))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(200))
+    key_id: Mapped[str] = mapped_column(String(40))
+    issued_by_id: Mapped[str] = mapped_column(ForeignKey("account.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    superseded_by_id: Mapped[str | None] = mapped_column(ForeignKey("letter.id"))

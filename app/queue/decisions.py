@@ -1,0 +1,108 @@
+"""Decisions: the holder decides, the case freezes as `decided`, and a letter is issued."""
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.audit.service import record
+from app.auth.models import Account
+from app.common.clock import utcnow
+from app.eligibility.reference import load_reference
+from app.intake.models import OpinionRequest, RequestStatus
+from app.letters.models import Letter
+from app.letters.service import issue_letter
+from app.problems import (
+    DecisionExists,
+    FieldError,
+    InvalidState,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from app.queue.models import Decision
+from app.queue.schemas import DecisionCreate
+from app.queue.service import require_holder
+from app.triage.calendar import business_days_between
+
+
+def _check_decision(data: DecisionCreate) -> str:
+    code = data.exemption_code.upper()
+    if code not in load_reference().codes:
+        raise ValidationFailed(
+            "Unknown exemption code",
+            errors=[FieldError(pointer="/exemption_code", message="not a known exemption code")],
+        )
+    if data.outcome != "positive" and not data.reasons:
+        raise ValidationFailed(
+            "A negative or not-eligible outcome needs its reasons",
+            errors=[FieldError(pointer="/reasons", message="at least one reason is required")],
+        )
+    return code
+
+
+def decide(
+    session: Session,
+    *,
+    reviewer: Account,
+    request: OpinionRequest,
+    data: DecisionCreate,
+    if_match: str | None,
+) -> tuple[Decision, Letter]:
+    """Record the holder's decision, freeze the case and issue its letter, in one transaction."""
+    if request.status == RequestStatus.DECIDED:
+        raise DecisionExists("This case is already decided")
+    require_holder(request, reviewer)
+    if request.status != RequestStatus.IN_REVIEW:
+        raise InvalidState(f"A request in status '{request.status}' cannot be decided")
+    if if_match is not None and if_match.strip().strip('"') != str(request.version):
+        raise PreconditionFailed("The case changed since you read it (stale If-Match)")
+    code = _check_decision(data)
+    now = utcnow()
+    frozen = session.execute(
+        update(OpinionRequest)
+        .where(
+            OpinionRequest.id == request.id,
+            OpinionRequest.version == request.version,
+            OpinionRequest.status == RequestStatus.IN_REVIEW,
+            OpinionRequest.claimed_by_id == reviewer.id,
+        )
+        .values(
+            status=RequestStatus.DECIDED,
+            decided_at=now,
+            claim_expires_at=None,
+            version=OpinionRequest.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if frozen.rowcount != 1:  # type: ignore[attr-defined]
+        raise PreconditionFailed("The case changed meanwhile; read it again")
+    session.refresh(request)
+    submitted = request.submitted_at.date() if request.submitted_at else now.date()
+    decision = Decision(
+        request_id=request.id,
+        decided_by_id=reviewer.id,
+        outcome=data.outcome,
+        exemption_code=code,
+        reasons=list(data.reasons),
+        conditions=list(data.conditions),
+        letter_language=data.letter_language,
+        suggest_lmia_route=data.suggest_lmia_route,
+        created_at=now,
+        business_days_to_decision=business_days_between(submitted, now.date()),
+    )
+    session.add(decision)
+    session.flush()
+    record(
+        session,
+        actor_id=reviewer.id,
+        action="case.decided",
+        request_id=request.id,
+        subject_type="decision",
+        subject_id=decision.id,
+        details={"outcome": data.outcome, "exemption_code": code},
+    )
+    letter = issue_letter(session, request=request, decision=decision, issued_by=reviewer)
+    return decision, letter
+
+
+def decision_of(session: Session, *, request_id: str) -> Decision | None:
+    return session.scalar(select(Decision).where(Decision.request_id == request_id))

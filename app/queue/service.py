@@ -1,0 +1,219 @@
+"""The reviewer queue: atomic claims as leases, release, reassign and lapse.
+
+A claim is one conditional UPDATE with a rowcount (RETURNING) check. On PostgreSQL the candidate
+is picked with `FOR UPDATE SKIP LOCKED`; on SQLite, where that compiles to nothing, the same
+statement is its own twin because `BEGIN IMMEDIATE` serializes writers (app/db.py).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.audit.service import record
+from app.auth.models import Account, Role
+from app.common.clock import utcnow
+from app.config import get_settings
+from app.intake.models import OpinionRequest, RequestStatus
+from app.problems import AlreadyClaimed, ClaimLapsed, InvalidState, NotClaimHolder, NotFound
+
+MAX_CLAIM_ATTEMPTS = 8
+
+
+def _lease_end(now: datetime) -> datetime:
+    return now + timedelta(hours=get_settings().claim_hours)
+
+
+def waiting(now: datetime) -> ColumnElement[bool]:
+    """Cases a reviewer may take: submitted, or in review under a lease that has lapsed."""
+    return or_(
+        OpinionRequest.status == RequestStatus.SUBMITTED,
+        and_(
+            OpinionRequest.status == RequestStatus.IN_REVIEW,
+            OpinionRequest.claim_expires_at < now,
+        ),
+    )
+
+
+def _claim_values(reviewer_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "status": RequestStatus.IN_REVIEW,
+        "claimed_by_id": reviewer_id,
+        "claim_expires_at": _lease_end(now),
+        "version": OpinionRequest.version + 1,
+        "updated_at": now,
+    }
+
+
+def claim_next(
+    session: Session, *, reviewer: Account, streams: Sequence[str], languages: Sequence[str]
+) -> OpinionRequest | None:
+    """Give the reviewer the most urgent waiting case of the asked streams, or None."""
+    filters = [OpinionRequest.stream.in_(streams)] if streams else []
+    if languages:
+        filters.append(OpinionRequest.language.in_(languages))
+    for _ in range(MAX_CLAIM_ATTEMPTS):
+        now = utcnow()
+        candidate = (
+            select(OpinionRequest.id)
+            .where(waiting(now), *filters)
+            .order_by(
+                OpinionRequest.priority.desc(), OpinionRequest.submitted_at, OpinionRequest.id
+            )
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        claimed_id = session.scalar(
+            update(OpinionRequest)
+            .where(OpinionRequest.id == candidate, waiting(now))
+            .values(**_claim_values(reviewer.id, now))
+            .returning(OpinionRequest.id)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed_id is not None:
+            return _claimed(session, reviewer=reviewer, request_id=claimed_id, how="next")
+        if not session.scalar(select(exists().where(waiting(now), *filters))):
+            return None
+    return None
+
+
+def claim(session: Session, *, reviewer: Account, request: OpinionRequest) -> OpinionRequest:
+    """Claim one given case (or renew your own lease on it)."""
+    now = utcnow()
+    claimed_id = session.scalar(
+        update(OpinionRequest)
+        .where(
+            OpinionRequest.id == request.id,
+            or_(
+                waiting(now),
+                and_(
+                    OpinionRequest.status == RequestStatus.IN_REVIEW,
+                    OpinionRequest.claimed_by_id == reviewer.id,
+                ),
+            ),
+        )
+        .values(**_claim_values(reviewer.id, now))
+        .returning(OpinionRequest.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed_id is None:
+        session.refresh(request)
+        if request.status == RequestStatus.IN_REVIEW and request.claimed_by_id:
+            holder = session.get(Account, request.claimed_by_id)
+            raise AlreadyClaimed(
+                "Another reviewer holds this case",
+                extra={
+                    "holder": {"id": request.claimed_by_id, "name": holder.name if holder else None}
+                },
+            )
+        raise InvalidState(f"A request in status '{request.status}' cannot be claimed")
+    return _claimed(session, reviewer=reviewer, request_id=claimed_id, how="direct")
+
+
+def _claimed(session: Session, *, reviewer: Account, request_id: str, how: str) -> OpinionRequest:
+    request = session.get(OpinionRequest, request_id, populate_existing=True)
+    if request is None:
+        raise NotFound("No such request")
+    record(
+        session,
+        actor_id=reviewer.id,
+        action="case.claimed",
+        request_id=request_id,
+        details={"how": how},
+    )
+    return request
+
+
+def require_holder(request: OpinionRequest, reviewer: Account) -> None:
+    """The caller must hold a live claim on the case."""
+    if request.claimed_by_id != reviewer.id:
+        raise NotClaimHolder("Only the reviewer holding the case may do this")
+    if request.status == RequestStatus.IN_REVIEW and (
+        request.claim_expires_at is not None and request.claim_expires_at < utcnow()
+    ):
+        raise ClaimLapsed("Your claim has lapsed; claim the case again")
+
+
+def release(session: Session, *, reviewer: Account, request: OpinionRequest) -> OpinionRequest:
+    """Give the case back to the queue."""
+    require_holder(request, reviewer)
+    if request.status != RequestStatus.IN_REVIEW:
+        raise InvalidState(f"A request in status '{request.status}' cannot be released")
+    now = utcnow()
+    released = session.scalar(
+        update(OpinionRequest)
+        .where(
+            OpinionRequest.id == request.id,
+            OpinionRequest.claimed_by_id == reviewer.id,
+            OpinionRequest.status == RequestStatus.IN_REVIEW,
+        )
+        .values(
+            status=RequestStatus.SUBMITTED,
+            claimed_by_id=None,
+            claim_expires_at=None,
+            version=OpinionRequest.version + 1,
+            updated_at=now,
+        )
+        .returning(OpinionRequest.id)
+        .execution_options(synchronize_session=False)
+    )
+    if released is None:
+        raise NotClaimHolder("You no longer hold this case")
+    session.refresh(request)
+    record(session, actor_id=reviewer.id, action="case.released", request_id=request.id)
+    return request
+
+
+def reassign(
+    session: Session, *, supervisor: Account, request: OpinionRequest, reviewer_id: str
+) -> OpinionRequest:
+    """A supervisor hands a waiting or claimed case to a reviewer, with a fresh lease."""
+    target = session.get(Account, reviewer_id) if len(reviewer_id) <= 36 else None
+    if target is None or target.role not in (Role.REVIEWER, Role.SUPERVISOR):
+        raise NotFound("No such reviewer")
+    now = utcnow()
+    moved = session.scalar(
+        update(OpinionRequest)
+        .where(
+            OpinionRequest.id == request.id,
+            OpinionRequest.status.in_([RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW]),
+        )
+        .values(**_claim_values(target.id, now))
+        .returning(OpinionRequest.id)
+        .execution_options(synchronize_session=False)
+    )
+    if moved is None:
+        raise InvalidState(f"A request in status '{request.status}' cannot be reassigned")
+    session.refresh(request)
+    record(
+        session,
+        actor_id=supervisor.id,
+        action="case.reassigned",
+        request_id=request.id,
+        details={"reviewer_id": target.id},
+    )
+    return request
+
+
+def release_lapsed(session: Session) -> int:
+    """Put cases whose lease lapsed back to `submitted` (run before listing the queue)."""
+    now = utcnow()
+    result = session.execute(
+        update(OpinionRequest)
+        .where(
+            OpinionRequest.status == RequestStatus.IN_REVIEW, OpinionRequest.claim_expires_at < now
+        )
+        .values(
+            status=RequestStatus.SUBMITTED,
+            claimed_by_id=None,
+            claim_expires_at=None,
+            version=OpinionRequest.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    count: int = result.rowcount  # type: ignore[attr-defined]
+    return count
