@@ -20,8 +20,10 @@ def _serve(args: argparse.Namespace) -> int:
     from app.config import get_settings
     from app.documents.service import file_store
     from app.migrate import upgrade
+    from app.observability.logs import configure_logging
 
     settings = get_settings()
+    configure_logging(settings.log_level)
     upgrade()
     file_store().ensure()
     _bootstrap_admin()
@@ -33,8 +35,11 @@ def _serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         timeout_keep_alive=5,
         limit_concurrency=args.limit_concurrency,
+        workers=args.workers,
         h11_max_incomplete_event_size=16 * 1024,
         log_level="warning",
+        access_log=False,
+        log_config=None,
         timeout_graceful_shutdown=10,
     )
     del settings
@@ -105,6 +110,16 @@ def _audit_verify(_args: argparse.Namespace) -> int:
     return 1
 
 
+def _purge(_args: argparse.Namespace) -> int:
+    from app.retention.service import purge, remove_files
+
+    with get_sessionmaker().begin() as session:
+        report = purge(session)
+    remove_files(report.keys)
+    print(json.dumps({"cases": report.cases, "documents": report.documents, "bytes": report.bytes}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imwu", description="IMWU opinion-request intake")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--limit-concurrency", type=int, default=200)
+    serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(handler=_serve)
 
     commands.add_parser("migrate", help="upgrade the database").set_defaults(handler=_migrate)
@@ -134,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cmd = storage.add_parser("sweep", help="remove files no document owns")
     sweep_cmd.add_argument("--grace-seconds", type=float, default=3600)
     sweep_cmd.set_defaults(handler=_storage_sweep)
+
+    commands.add_parser("purge", help="delete documents past retention").set_defaults(
+        handler=_purge
+    )
 
     audit = commands.add_parser("audit").add_subparsers(dest="action", required=True)
     audit.add_parser("verify", help="walk the audit chain").set_defaults(handler=_audit_verify)

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base of the verification URL in letters"
     )
     verify_rate_per_minute: int = Field(default=60, ge=1)
+    metrics_token: str | None = Field(default=None, description="Bearer token for /metrics")
+    retention_days: int = Field(default=365, ge=1, description="Keep decided cases' documents")
+    draft_idle_days: int = Field(default=90, ge=1)
+    log_level: str = "INFO"
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> "Settings":

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.common.body_limit import BodyLimitMiddleware
+from app.common.receive_timeout import ReceiveTimeoutMiddleware
 from app.config import get_settings
 from app.db import get_engine
 from app.documents import inspection
@@ -19,9 +20,14 @@ from app.eligibility.reference import load_reference
 from app.eligibility.router import router as reference_router
 from app.intake.router import router as intake_router
 from app.letters.router import router as letters_router
+from app.observability.logs import quiet_libraries
+from app.observability.middleware import RequestLogMiddleware
+from app.observability.router import router as metrics_router
 from app.problems import ServiceUnavailable, install_problem_handlers
 from app.queue.router import router as queue_router
 from app.triage.router import router as triage_router
+from app.web.router import router as web_router
+from app.web.router import static_files
 
 API_DESCRIPTION = """Intake and triage of IMWU opinion requests (IMM 5686).
 
@@ -42,6 +48,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    quiet_libraries()
     app = FastAPI(
         title="imwu-intake",
         version="0.1.0",
@@ -53,6 +60,7 @@ def create_app() -> FastAPI:
     )
     install_problem_handlers(app)
     routers = (
+        metrics_router,
         auth_router,
         reference_router,
         intake_router,
@@ -64,6 +72,8 @@ def create_app() -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    app.include_router(web_router)
+    app.mount("/static", static_files, name="static")
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -93,4 +103,6 @@ def create_app() -> FastAPI:
         multipart_limit=lambda: settings.max_request_bytes + settings.multipart_allowance_bytes,
         other_limit=lambda: settings.max_json_bytes,
     )
+    app.add_middleware(ReceiveTimeoutMiddleware, timeout=lambda: settings.receive_timeout_seconds)
+    app.add_middleware(RequestLogMiddleware)
     return app

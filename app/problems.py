@@ -5,6 +5,7 @@ Every error leaves through the handlers here as `application/problem+json` with 
 pointer. Submitted values are never echoed: personal data must not come back in an error.
 """
 
+import errno
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -12,6 +13,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -152,6 +154,38 @@ class ServiceUnavailable(AppError):
         super().__init__(detail, headers={"Retry-After": "5"})
 
 
+class InsufficientStorage(AppError):
+    status, code, title = 507, "insufficient_storage", "No room to store the file"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "60"})
+
+
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_NOT_WRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def storage_problem(exc: OSError) -> AppError | None:
+    """The answer to a failed write to document storage, or None if it is not a storage fault.
+
+    A full disk is 507; a storage the service may not write to is 503 (an operator must act)."""
+    if exc.errno in _NO_ROOM:
+        return InsufficientStorage("The document store is full; nothing was stored")
+    if exc.errno in _NOT_WRITABLE:
+        return ServiceUnavailable("The document store cannot be written to; nothing was stored")
+    return None
+
+
+def database_unavailable(exc: sa_exc.SQLAlchemyError) -> bool:
+    """The database cannot be reached or is overloaded (as opposed to a bug in a query)."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and (
+        exc.connection_invalidated
+        or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    )
+
+
 def problem_response(
     *,
     status: int,
@@ -211,6 +245,7 @@ _STATUS_CODES = {
     404: ("not_found", "Not found"),
     405: ("method_not_allowed", "Method not allowed"),
     413: ("payload_too_large", "Request body too large"),
+    408: ("request_timeout", "Request timeout"),
     415: ("unsupported_media_type", "Unsupported media type"),
 }
 
@@ -257,6 +292,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             title="Internal error",
             detail="The service failed to handle this request",
         )
+
+    @app.exception_handler(sa_exc.DBAPIError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    def _database(_request: Request, exc: sa_exc.SQLAlchemyError) -> JSONResponse:
+        """A lost or overloaded database is a 503 the client may retry; the pool (pre-ping)
+        reconnects by itself once the database answers again. Anything else stays a 500."""
+        if not database_unavailable(exc):
+            raise exc
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return _app_error(_request, ServiceUnavailable("The database is unavailable; try again"))
 
     @app.exception_handler(RequestValidationError)
     def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

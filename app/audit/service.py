@@ -5,6 +5,7 @@ Details carry ids, codes and counts, never personal data (names, dates of birth,
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,10 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent, AuditHead
 from app.common.clock import utcnow
+from app.db import after_commit
+from app.observability.metrics import observe_event
+
+logger = logging.getLogger("imwu.audit")
 
 GENESIS = "0" * 64
 
@@ -107,7 +112,15 @@ def record(
         update(AuditHead).where(AuditHead.id == 1).values(last_seq=seq, last_hash=digest)
     )
     session.flush()
+    frozen = dict(details or {})
+    after_commit(session, lambda: _announce(seq, action, request_id, frozen))
     return event
+
+
+def _announce(seq: int, action: str, request_id: str | None, details: Mapping[str, Any]) -> None:
+    """Once committed: one log line per event (ids and codes only) and the business metrics."""
+    observe_event(action, details)
+    logger.info("event", extra={"event": action, "seq": seq, "request": request_id})
 
 
 def timeline(session: Session, *, request_id: str) -> list[AuditEvent]:

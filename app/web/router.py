@@ -1,0 +1,30 @@
+"""The browser client: static files under app/web/static, served at `/` (no build step)."""
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(name: str) -> FileResponse:
+    return FileResponse(STATIC / name, media_type="text/html",
+                        headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/")
+def index() -> FileResponse:
+    return _page("index.html")
+
+
+@router.get("/verify/{code}")
+def verify_page(code: str) -> FileResponse:
+    del code
+    return _page("verify.html")
+
+
+static_files = StaticFiles(directory=STATIC, check_dir=False)
