@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 
-from app.db import Base, make_engine
+from app.db import UNCOMPARED_INDEXES, Base, include_in_comparison, make_engine
 from app.migrate import alembic_config, downgrade, upgrade
 from tests.conftest import DATABASE_URL, IS_POSTGRES
 
@@ -36,18 +36,26 @@ def _differences(engine: Engine) -> list[object]:
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection,
-            opts={"compare_type": True, "render_as_batch": engine.dialect.name == "sqlite"},
+            opts={
+                "compare_type": True,
+                "render_as_batch": engine.dialect.name == "sqlite",
+                "include_object": include_in_comparison,
+            },
         )
         return list(compare_metadata(context, Base.metadata))
 
 
-def _seed(engine: Engine) -> None:
+def _seed(engine: Engine, step: str) -> None:
     with engine.begin() as connection:
         connection.execute(
-            text(
-                "INSERT INTO organization (id, name, created_at) VALUES ('org-1', 'Seed Org', CURRENT_TIMESTAMP)"
-            )
+            text("INSERT INTO organization (id, name, created_at) VALUES (:id, :name, CURRENT_TIMESTAMP)"),
+            {"id": f"org-{step}", "name": f"Seed Org {step}"},
         )
+
+
+def _organizations(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM organization")).scalar_one())
 
 
 def test_upgrade_from_empty_matches_the_models(empty_database: str) -> None:
@@ -56,6 +64,8 @@ def test_upgrade_from_empty_matches_the_models(empty_database: str) -> None:
     try:
         assert _differences(engine) == []
         assert "opinion_request" in inspect(engine).get_table_names()
+        indexes = {i["name"] for i in inspect(engine).get_indexes("opinion_request")}
+        assert UNCOMPARED_INDEXES <= indexes
     finally:
         engine.dispose()
 
@@ -66,12 +76,20 @@ def test_each_step_goes_down_and_up_again_with_data_present(empty_database: str)
         upgrade(empty_database, revision.revision)
         engine = make_engine(empty_database)
         try:
-            if "organization" in inspect(engine).get_table_names():
-                _seed(engine)
+            seeded = "organization" in inspect(engine).get_table_names()
+            if seeded:
+                _seed(engine, revision.revision)
+                before = _organizations(engine)
         finally:
             engine.dispose()
         downgrade(empty_database, revision.down_revision or "base")
         upgrade(empty_database, revision.revision)
+        if seeded and revision.down_revision is not None:
+            engine = make_engine(empty_database)
+            try:
+                assert _organizations(engine) == before
+            finally:
+                engine.dispose()
     engine = make_engine(empty_database)
     try:
         assert _differences(engine) == []

@@ -11,8 +11,11 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+
+OPEN_CASES = "status IN ('submitted', 'in_review', 'info_requested')"
 
 from app.common.clock import utcnow
 from app.common.ids import new_id
@@ -51,7 +54,16 @@ class OpinionRequest(Base):
         CheckConstraint("version >= 1", name="version_positive"),
         UniqueConstraint("created_by_id", "idempotency_key", name="uq_opinion_request_idempotency"),
         Index("ix_opinion_request_org_created", "organization_id", "created_at", "id"),
-        Index("ix_opinion_request_queue", "status", "priority", "submitted_at", "id"),
+        # The queue's order (priority first, then the longest waiting) over open cases only, so a
+        # page or a claim reads the first rows of one index whatever the number of cases.
+        Index(
+            "ix_opinion_request_open_queue",
+            text("priority DESC"),
+            "submitted_at",
+            "id",
+            postgresql_where=text(OPEN_CASES),
+            sqlite_where=text(OPEN_CASES),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
