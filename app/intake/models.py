@@ -15,11 +15,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-OPEN_CASES = "status IN ('submitted', 'in_review', 'info_requested')"
-
 from app.common.clock import utcnow
 from app.common.ids import new_id
 from app.db import Base
+
+OPEN_CASES = "status IN ('submitted', 'in_review', 'info_requested')"
 
 
 class RequestStatus(StrEnum):
