@@ -19,14 +19,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app.config import get_settings
     from app.documents.service import file_store
-    from app.migrate import upgrade
+    from app.migrate import startup_lock, upgrade
     from app.observability.logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    upgrade()
+    with startup_lock():
+        upgrade()
+        _bootstrap_admin()
     file_store().ensure()
-    _bootstrap_admin()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -64,9 +65,10 @@ def _bootstrap_admin() -> None:
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    from app.migrate import upgrade
+    from app.migrate import startup_lock, upgrade
 
-    upgrade()
+    with startup_lock():
+        upgrade()
     print("database is at the latest migration")
     return 0
 

@@ -72,6 +72,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+PG_CONNECT_TIMEOUT_S = 5
+"""libpq waits for ever on a database host that does not answer (a partition): give up and let
+the request end as a 503 instead of holding a worker thread. A `connect_timeout` in the URL wins."""
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -80,7 +85,13 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={} if "connect_timeout" in url else {"connect_timeout": PG_CONNECT_TIMEOUT_S},
+    )
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:

@@ -8,6 +8,7 @@ pointer. Submitted values are never echoed: personal data must not come back in 
 import errno
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -270,6 +271,8 @@ def body_too_large_response(limit: int, multipart: bool) -> JSONResponse:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    describe_framework_problems(app)
+
     @app.exception_handler(AppError)
     def _app_error(_request: Request, exc: AppError) -> JSONResponse:
         return problem_response(
@@ -314,18 +317,74 @@ def install_problem_handlers(app: FastAPI) -> None:
             return body_too_large_response(limit, multipart)
         code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         detail = title if exc.status_code in _STATUS_CODES else str(exc.detail)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 408:  # the body is half read: the connection cannot carry on
+            headers["Connection"] = "close"
         return problem_response(
             status=exc.status_code,
             code=code,
             title=title,
             detail=detail,
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI declarations of the problem responses a route may give."""
     return {
-        status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem"}
+        status: {
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "description": HTTPStatus(status).phrase,
+        }
         for status in statuses
     }
+
+
+_PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _PROBLEM_CONTENT}
+
+
+def _describe_operation(operation: dict[str, Any]) -> None:
+    """Add the problems the framework gives on its own, and make every error problem+json."""
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    if operation.get("security"):
+        responses.setdefault("401", _problem("The bearer token is missing, unknown or revoked"))
+    if "requestBody" in operation:
+        responses.setdefault("400", _problem("The body cannot be parsed"))
+        responses.setdefault("413", _problem("The body is over the size limit"))
+    if "requestBody" in operation or operation.get("parameters"):
+        default = responses.get("422", {}).get("description") == "Validation Error"
+        if default or "422" not in responses:
+            responses["422"] = _problem("Invalid input; `errors` names each field")
+    for status, response in responses.items():
+        if status[0] in "45":
+            response["content"] = _PROBLEM_CONTENT
+
+
+def describe_framework_problems(app: FastAPI) -> None:
+    """Describe in OpenAPI the errors every operation may give whatever its handler does: 401 from
+    the bearer guard, 400 and 413 for an unreadable or oversized body, 422 in our problem shape
+    (FastAPI documents its own `HTTPValidationError`, which the handler here replaces). Every error
+    response is declared as `application/problem+json`, the only way errors leave."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        for path_item in schema.get("paths", {}).values():
+            for method, operation in path_item.items():
+                if method in _METHODS:
+                    _describe_operation(operation)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in {**problem.pop("$defs", {}), "Problem": problem}.items():
+            components.setdefault(name, definition)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

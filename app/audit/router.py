@@ -1,15 +1,22 @@
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
 from app.audit.service import timeline
+from app.auth.deps import require
+from app.auth.models import Role
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
 from app.problems import problem_responses
 
-router = APIRouter(prefix="/api/v1", tags=["audit"], responses=problem_responses(401, 404))
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["audit"],
+    responses=problem_responses(401, 403, 404),
+    dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
+)
 
 
 class EventOut(BaseModel):

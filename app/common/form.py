@@ -22,8 +22,9 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
+
+from app.common.clock import today
 
 FORM_EDITION = "IMM 5686 (01-2018) E"
 
@@ -134,11 +135,14 @@ class Worker(FormModel):
     us_permanent_resident: bool | None = None
     passport: Passport = Field(default_factory=Passport)
 
-    @model_validator(mode="after")
-    def _born_in_the_past(self) -> "Worker":
-        if self.date_of_birth is not None and self.date_of_birth.year < 1900:
-            raise ValueError("date_of_birth is before 1900")
-        return self
+    @field_validator("date_of_birth")
+    @classmethod
+    def _born_in_the_past(cls, born: date | None) -> date | None:
+        if born is not None and born.year < 1900:
+            raise ValueError("date of birth is before 1900")
+        if born is not None and born > today():
+            raise ValueError("date of birth is in the future")
+        return born
 
 
 class Location(FormModel):

@@ -1,8 +1,9 @@
 """What an uploaded file really is, decided from its bytes alone, with hostile files contained.
 
-Accepted: PDF (``%PDF-`` at byte 0, not encrypted, 1 to 2,000 pages), JPEG and PNG (at most 40
-megapixels, fully decoded). The client's content type and file name are only claims: they never
-choose the parser, and a claim that disagrees with the content is refused.
+Accepted: PDF (``%PDF-`` at byte 0, not encrypted, 1 to 2,000 pages, no scripts or launch
+actions), JPEG and PNG (at most 40 megapixels, fully decoded). The client's content type and file
+name are only claims: they never choose the parser, and a claim that disagrees with the content is
+refused.
 
 Parsers are where hostile uploads attack, so the server inspects in a child process with address
 space and CPU limits (:func:`inspect_file`): a decompression bomb or a pathological PDF ends that
@@ -24,6 +25,7 @@ import io
 import json
 import logging
 import os
+import re
 import resource
 import select
 import signal
@@ -41,6 +43,7 @@ from typing import Any, NoReturn
 import pypdf
 from PIL import Image
 from pypdf.errors import LimitReachedError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 MAX_PIXELS = 40_000_000
 """Above phones' default 12 and 24 MP and a 600 dpi scan of a Letter page (33.7 MP); a full
@@ -115,6 +118,7 @@ class Reason(StrEnum):
     LIMIT_EXCEEDED = "limit_exceeded"
     RESOURCE_LIMIT = "resource_limit"
     TIMEOUT = "timeout"
+    ACTIVE_CONTENT = "active_content"
 
 
 @dataclass(frozen=True)
@@ -246,9 +250,12 @@ def _has_end_marker(data: bytes, media_type: MediaType) -> bool:
 
 
 def _inspect_pdf(data: bytes) -> Inspection:
-    """Open strictly, refuse encryption (even with an empty user password), count pages."""
+    """Open strictly, refuse encryption (even with an empty user password), count pages, refuse
+    scripts and launch actions."""
     if not _has_end_marker(data, MediaType.PDF):
         raise DocumentUnreadable(Reason.TRUNCATED)
+    if _xref_chain_is_circular(data):
+        raise DocumentUnreadable(Reason.CORRUPT)
     reader = pypdf.PdfReader(io.BytesIO(data), strict=True)
     if reader.is_encrypted:
         # Checked before anything reads the page tree: the intake issue refuses encrypted files,
@@ -262,9 +269,77 @@ def _inspect_pdf(data: bytes) -> Inspection:
         raise DocumentUnreadable(Reason.NO_PAGES)
     if pages > MAX_PAGES:
         raise DocumentUnreadable(Reason.TOO_MANY_PAGES)
+    if _has_active_content(reader):
+        raise DocumentUnreadable(Reason.ACTIVE_CONTENT)
     return Inspection(
         media_type=MediaType.PDF, pages=pages, width=None, height=None, text=_first_text(reader)
     )
+
+
+_STARTXREF = re.compile(rb"startxref\s+(\d+)")
+_PREV = re.compile(rb"/Prev\s+(\d+)")
+_MAX_XREF_SECTIONS = 1_000
+
+
+def _xref_chain_is_circular(data: bytes) -> bool:
+    """Whether the chain of cross-reference sections (each /Prev naming the one before) loops,
+    or is longer than any editor writes (_MAX_XREF_SECTIONS incremental saves).
+
+    No writer produces a loop; it is made to hang parsers. pypdf notices it and quietly reads the
+    sections it has, so the check is ours. Each section's /Prev is looked for only inside its own
+    dictionary: the trailer after an xref table, or the dictionary before an xref stream's data.
+    """
+    found = list(_STARTXREF.finditer(data, max(0, len(data) - 1024)))
+    if not found:
+        return False
+    offset = int(found[-1].group(1))
+    seen: set[int] = set()
+    while offset not in seen:
+        if len(seen) >= _MAX_XREF_SECTIONS:
+            return True
+        seen.add(offset)
+        if data[offset : offset + 64].lstrip().startswith(b"xref"):
+            start = data.find(b"trailer", offset)
+            end = data.find(b"startxref", start)
+        else:
+            start, end = offset, data.find(b"stream", offset)
+        match = _PREV.search(data, start, end) if 0 <= start < end else None
+        if match is None:
+            return False
+        offset = int(match.group(1))
+    return True
+
+
+_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
+
+
+def _has_active_content(reader: pypdf.PdfReader) -> bool:
+    """Whether anything reachable from the catalog is a JavaScript or Launch action.
+
+    Scripts and launch actions hide in many places (the open action, /Names, additional actions
+    of the document, pages, form fields and annotations, /Next chains, outlines), so every
+    dictionary reachable from the catalog is visited once, without recursion, rather than each
+    place by name. The documents IMWU needs (letters, scans, offers) never need either.
+    """
+    stack: list[Any] = [reader.trailer.raw_get("/Root")]
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            action = item.get("/S")
+            if isinstance(action, IndirectObject):
+                action = action.get_object()
+            if "/JS" in item or (isinstance(action, str) and action in _ACTIVE_ACTIONS):
+                return True
+            stack.extend(value for key, value in item.items() if key != "/Parent")
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+    return False
 
 
 def _first_text(reader: pypdf.PdfReader) -> str | None:

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentAccount, Representative
@@ -11,7 +11,7 @@ from app.documents.filenames import content_disposition
 from app.documents.models import Document, DocumentKind
 from app.documents.schemas import DocumentList, DocumentOut
 from app.intake.deps import CurrentRequest
-from app.problems import problem_responses
+from app.problems import FieldError, ValidationFailed, problem_responses
 
 router = APIRouter(
     prefix="/api/v1/requests/{request_id}/documents",
@@ -20,6 +20,20 @@ router = APIRouter(
 )
 
 DocumentId = Annotated[str, Path(max_length=36)]
+
+
+async def _each_part_once(http_request: Request) -> None:
+    """Refuse a form that repeats `kind` or `file`: FastAPI would silently keep the last one, so
+    which file is stored, and as which kind, would hang on the order of the parts."""
+    form = await http_request.form()  # already parsed for the route; Starlette caches it
+    repeated = [name for name in ("kind", "file") if len(form.getlist(name)) > 1]
+    if repeated:
+        raise ValidationFailed(
+            f"{len(repeated)} field(s) are invalid",
+            errors=[
+                FieldError(pointer=f"/{name}", message="sent more than once") for name in repeated
+            ],
+        )
 
 
 @router.post(
@@ -34,6 +48,7 @@ def upload(
     account: Representative,
     kind: Annotated[DocumentKind, Form()],
     file: Annotated[UploadFile, File(description="PDF, JPEG or PNG; judged by content")],
+    _once: Annotated[None, Depends(_each_part_once)],
 ) -> Document:
     """Attach a file. Refused with nothing stored if it does not fit the request's budget (413),
     is not a PDF, JPEG or PNG by content (415), or cannot be read safely (422)."""

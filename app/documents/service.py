@@ -6,6 +6,8 @@ anything is reserved; the file is placed before the commit and removed again if 
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO
@@ -30,6 +32,7 @@ from app.problems import (
     InvalidState,
     NotFound,
     UnsupportedMediaType,
+    storage_problem,
 )
 
 
@@ -112,7 +115,8 @@ def add_document(
     _require_editable(request)
     limit = get_settings().max_request_bytes
     store = file_store()
-    temporary, size, sha256 = store.spool(source, max_bytes=limit)
+    with _storage_faults():
+        temporary, size, sha256 = store.spool(source, max_bytes=limit)
     try:
         if size > limit - request.documents_bytes_used:
             raise _too_large(request.documents_bytes_used, limit, size)
@@ -137,7 +141,8 @@ def add_document(
                 session.add(document)
         except IntegrityError as exc:
             raise DuplicateDocument("This file is already attached to the request") from exc
-        store.place(temporary, document.id)
+        with _storage_faults():
+            store.place(temporary, document.id)
         on_rollback(session, lambda: store.delete(document.id))
         record(
             session,
@@ -152,6 +157,19 @@ def add_document(
         temporary.unlink(missing_ok=True)
     session.refresh(request)
     return document
+
+
+@contextmanager
+def _storage_faults() -> Iterator[None]:
+    """A full or read-only store becomes a 507 or 503 problem; the caller's rollback and the
+    spool's own cleanup leave no row, no reserved bytes and no file behind."""
+    try:
+        yield
+    except OSError as exc:
+        problem = storage_problem(exc)
+        if problem is None:
+            raise
+        raise problem from exc
 
 
 def _inspect(

@@ -1,8 +1,9 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 
-from app.auth.deps import Representative
+from app.auth.deps import Representative, require
+from app.auth.models import Role
 from app.common.form import RequestContent
 from app.db import SessionDep
 from app.intake import service
@@ -11,7 +12,13 @@ from app.intake.models import RequestStatus
 from app.intake.schemas import RequestOut, RequestPage, SubmitBody, ValidationReport
 from app.problems import FieldError, ValidationFailed, problem_responses
 
-router = APIRouter(prefix="/api/v1/requests", tags=["requests"], responses=problem_responses(401))
+# Cases are for their organization and IMWU staff: an admin manages accounts, never cases (403).
+router = APIRouter(
+    prefix="/api/v1/requests",
+    tags=["requests"],
+    responses=problem_responses(401, 403),
+    dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
+)
 
 IfMatch = Annotated[str | None, Header(max_length=100, description="The ETag you read")]
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]

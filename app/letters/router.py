@@ -1,9 +1,11 @@
+from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.auth.deps import Supervisor
+from app.auth.deps import Supervisor, require
+from app.auth.models import Role
 from app.common.rate_limit import RateLimiter
 from app.config import get_settings
 from app.db import SessionDep
@@ -64,14 +66,15 @@ class LetterOut(BaseModel):
     verification_code: str
     status: str
     language: str
-    issued_at: object
+    issued_at: datetime
     superseded_by_id: str | None
 
 
 @router.get(
     "/requests/{request_id}/letter",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 404)},
+    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404)},
+    dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
 )
 def letter_pdf(request: CurrentRequest, session: SessionDep) -> Response:
     """The case's newest letter as a PDF, for the organization's representatives and reviewers."""
@@ -87,6 +90,17 @@ def letter_pdf(request: CurrentRequest, session: SessionDep) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get(
+    "/requests/{request_id}/letters",
+    response_model=list[LetterOut],
+    responses=problem_responses(401, 403, 404),
+    dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
+)
+def letters(request: CurrentRequest, session: SessionDep) -> list[LetterOut]:
+    """Every letter of the case with its verification code and status, oldest first."""
+    return [LetterOut.model_validate(x) for x in service.letters_of(session, request_id=request.id)]
 
 
 @router.get("/letters/public-key", response_model=PublicKey)

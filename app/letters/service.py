@@ -37,7 +37,8 @@ def signing_key() -> Ed25519PrivateKey:
 
 
 def verify_url(code: str) -> str:
-    return f"{get_settings().public_base_url.rstrip('/')}/api/v1/letters/verify/{code}"
+    """The verification page a border officer opens from the letter's QR code."""
+    return f"{get_settings().public_base_url.rstrip('/')}/verify/{code}"
 
 
 def _facts(
@@ -137,6 +138,16 @@ def get_letter(session: Session, *, letter_id: str) -> Letter:
     if letter is None:
         raise NotFound("No such letter")
     return letter
+
+
+def letters_of(session: Session, *, request_id: str) -> list[Letter]:
+    """Every letter of a request, oldest first (a correction supersedes the one before)."""
+    return list(
+        session.scalars(
+            select(Letter).where(Letter.request_id == request_id)
+            .order_by(Letter.issued_at, Letter.id)
+        )
+    )
 
 
 def current_letter(session: Session, *, request_id: str) -> Letter | None:

@@ -1,15 +1,16 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
-from app.auth.deps import Representative, Staff, Supervisor
+from app.auth.deps import Representative, Staff, Supervisor, require
+from app.auth.models import Role
 from app.common.clock import today
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
 from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.schemas import RequestOut
 from app.intake.service import to_out
-from app.problems import problem_responses
+from app.problems import NotFound, problem_responses
 from app.queue import decisions, info, listing, service
 from app.queue.models import InfoRequest
 from app.queue.schemas import (
@@ -24,7 +25,12 @@ from app.queue.schemas import (
     Stats,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["queue"], responses=problem_responses(401, 403))
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["queue"],
+    responses=problem_responses(401, 403),
+    dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
+)
 
 IfMatch = Annotated[str | None, Header(max_length=100)]
 Stream = Literal[
@@ -190,6 +196,19 @@ def decide(
     decision, _letter = decisions.decide(
         session, reviewer=account, request=request, data=body, if_match=if_match
     )
+    return DecisionOut.model_validate(decision)
+
+
+@router.get(
+    "/requests/{request_id}/decision",
+    response_model=DecisionOut,
+    responses=problem_responses(404),
+)
+def read_decision(request: CurrentRequest, session: SessionDep) -> DecisionOut:
+    """The decision on the case, with its reasons and conditions."""
+    decision = decisions.decision_of(session, request_id=request.id)
+    if decision is None:
+        raise NotFound("The case has not been decided")
     return DecisionOut.model_validate(decision)
 
 

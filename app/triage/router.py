@@ -1,12 +1,19 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from app.auth.deps import require
+from app.auth.models import Role
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
 from app.problems import problem_responses
 from app.triage.schemas import StoredFinding, TriageOut
 from app.triage.service import latest_findings
 
-router = APIRouter(prefix="/api/v1", tags=["triage"], responses=problem_responses(401, 404))
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["triage"],
+    responses=problem_responses(401, 403, 404),
+    dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
+)
 
 
 @router.get("/requests/{request_id}/triage", response_model=TriageOut)

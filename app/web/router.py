@@ -23,6 +23,7 @@ def index() -> FileResponse:
 
 @router.get("/verify/{code}")
 def verify_page(code: str) -> FileResponse:
+    """The public check of a letter (the QR code's target); the page reads the code itself."""
     del code
     return _page("verify.html")
 
