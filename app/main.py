@@ -14,7 +14,7 @@ from app.common.body_limit import BodyLimitMiddleware
 from app.common.receive_timeout import ReceiveTimeoutMiddleware
 from app.config import get_settings
 from app.db import get_engine
-from app.documents import inspection
+from app.documents import sandbox
 from app.documents.router import router as documents_router
 from app.eligibility.reference import load_reference
 from app.eligibility.router import router as reference_router
@@ -39,11 +39,11 @@ Authenticate with `Authorization: Bearer <token>`. Every error is `application/p
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     load_reference()
-    inspection.warm_up()
+    sandbox.warm_up()
     try:
         yield
     finally:
-        inspection.shutdown()
+        sandbox.shutdown()
 
 
 def create_app() -> FastAPI:

@@ -43,16 +43,14 @@ def startup_lock(url: str | None = None) -> Iterator[None]:
     if target.startswith("postgresql"):
         engine = make_engine(target)
         try:
-            with engine.connect() as connection:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
-                connection.commit()
                 try:
                     yield
                 finally:
                     connection.execute(
                         text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY}
                     )
-                    connection.commit()
         finally:
             engine.dispose()
         return

@@ -33,7 +33,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.documents import inspection
+from app.documents import inspection, sandbox
 from tests.builders import make_pdf, pad_pdf_to
 
 
@@ -95,7 +95,7 @@ def _multiprocessing_per_file(path: Path, method: str) -> Callable[[], Any]:
 
 def _fresh_interpreter(path: Path) -> Callable[[], Any]:
     def run() -> bytes:
-        helper = inspection._Helper()
+        helper = sandbox._Helper()
         job = {
             "path": str(path),
             "media_type": inspection.detect_media_type(path.read_bytes()[:8]).value,
@@ -123,7 +123,7 @@ def main() -> None:
         variants: dict[str, Callable[[], Any]] = {
             "in-process": partial(inspection.inspect_bytes, data),
             "per file, forked by warm helper (chosen)": partial(
-                inspection.inspect_file, path, declared_content_type=None, declared_name=None
+                sandbox.inspect_file, path, declared_content_type=None, declared_name=None
             ),
             "reusable worker (no fork per file)": partial(_in_pool, pool, path),
             "per file, multiprocessing forkserver": _multiprocessing_per_file(path, "forkserver"),
@@ -136,7 +136,7 @@ def main() -> None:
             baseline = baseline or ms
             print(f"{label:<11}{name:<42}{ms:>10.1f}{ms / baseline:>10.2f}")
     pool.shutdown()
-    inspection.shutdown()
+    sandbox.shutdown()
 
 
 if __name__ == "__main__":

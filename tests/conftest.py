@@ -3,6 +3,7 @@
 test so that concurrency tests can commit from several sessions."""
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ def _migrated_database() -> Iterator[None]:
     upgrade(DATABASE_URL)
     yield
     get_engine().dispose()
+    shutil.rmtree(_TMP, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

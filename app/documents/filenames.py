@@ -61,6 +61,26 @@ def clean_display_name(name: str | None) -> str:
     return _fit_bytes(cleaned, MAX_NAME_BYTES)
 
 
+_EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+}
+
+
+def display_name_for(name: str | None, media_type: str) -> str:
+    """The cleaned name, ending in the extension of the type the content was found to be.
+
+    `offer.pdf\x00.exe` cleans to `offer.pdf.exe`; a PDF must not be offered for download under a
+    name a desktop would open as a program, so the right extension is appended."""
+    cleaned = clean_display_name(name)
+    extensions = _EXTENSIONS.get(media_type, ())
+    if not extensions or cleaned.lower().endswith(extensions):
+        return cleaned
+    suffix = extensions[0]
+    return _fit_bytes(cleaned, MAX_NAME_BYTES - len(suffix)) + suffix
+
+
 def _fit_bytes(name: str, limit: int) -> str:
     """`name` cut to `limit` UTF-8 bytes at a character boundary, keeping a short extension."""
     if len(name.encode("utf-8")) <= limit:

@@ -3,7 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
-from app.auth.deps import CurrentAccount, Representative
+from app.auth.deps import CurrentAccount, Representative, require
+from app.auth.models import Role
 from app.config import get_settings
 from app.db import SessionDep
 from app.documents import service
@@ -16,7 +17,8 @@ from app.problems import FieldError, ValidationFailed, problem_responses
 router = APIRouter(
     prefix="/api/v1/requests/{request_id}/documents",
     tags=["documents"],
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
+    dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
 )
 
 DocumentId = Annotated[str, Path(max_length=36)]
@@ -40,7 +42,7 @@ async def _each_part_once(http_request: Request) -> None:
     "",
     response_model=DocumentOut,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(403, 409, 413, 415, 422),
+    responses=problem_responses(403, 409, 413, 415, 422, 503, 507),
 )
 def upload(
     request: CurrentRequest,

@@ -20,8 +20,8 @@ from app.audit.service import record
 from app.auth.models import Account, Role
 from app.config import get_settings
 from app.db import after_commit, on_rollback
-from app.documents import inspection
-from app.documents.filenames import clean_display_name
+from app.documents import inspection, sandbox
+from app.documents.filenames import display_name_for
 from app.documents.models import Document, DocumentKind
 from app.documents.storage import FileStore
 from app.intake.models import EDITABLE_STATUSES, OpinionRequest
@@ -126,7 +126,7 @@ def add_document(
         document = Document(
             request_id=request.id,
             kind=kind,
-            display_name=clean_display_name(filename),
+            display_name=display_name_for(filename, found.media_type.value),
             media_type=found.media_type.value,
             size_bytes=size,
             sha256=sha256,
@@ -177,7 +177,7 @@ def _inspect(
 ) -> inspection.Inspection:
     settings = get_settings()
     try:
-        return inspection.inspect_file(
+        return sandbox.inspect_file(
             path,
             declared_content_type=content_type,
             declared_name=filename,

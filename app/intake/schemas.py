@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -23,6 +23,13 @@ class RequestOut(RequestContent):
     declarant_name: str | None
     documents_bytes_used: int
     documents_bytes_remaining: int
+    stream: str | None = Field(default=None, description="Set by triage on submit")
+    priority: int = 0
+    priority_reasons: list[str] = Field(default_factory=list)
+    due_date: date | None = Field(default=None, description="Service standard, business days")
+    claimed_by_id: str | None = Field(default=None, description="The reviewer holding the case")
+    claim_expires_at: datetime | None = None
+    decided_at: datetime | None = None
 
 
 class RequestPage(BaseModel):

@@ -359,5 +359,12 @@ def to_out(request: OpinionRequest) -> RequestOut:
             "declarant_name": request.declarant_name,
             "documents_bytes_used": request.documents_bytes_used,
             "documents_bytes_remaining": max(0, limit - request.documents_bytes_used),
+            "stream": request.stream,
+            "priority": request.priority,
+            "priority_reasons": list(request.priority_reasons or []),
+            "due_date": request.due_date,
+            "claimed_by_id": request.claimed_by_id,
+            "claim_expires_at": request.claim_expires_at,
+            "decided_at": request.decided_at,
         }
     )

@@ -144,7 +144,8 @@ def letters_of(session: Session, *, request_id: str) -> list[Letter]:
     """Every letter of a request, oldest first (a correction supersedes the one before)."""
     return list(
         session.scalars(
-            select(Letter).where(Letter.request_id == request_id)
+            select(Letter)
+            .where(Letter.request_id == request_id)
             .order_by(Letter.issued_at, Letter.id)
         )
     )

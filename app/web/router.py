@@ -12,8 +12,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def _page(name: str) -> FileResponse:
-    return FileResponse(STATIC / name, media_type="text/html",
-                        headers={"Cache-Control": "no-cache"})
+    return FileResponse(
+        STATIC / name, media_type="text/html", headers={"Cache-Control": "no-cache"}
+    )
 
 
 @router.get("/")

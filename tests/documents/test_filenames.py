@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.documents.filenames import clean_display_name, content_disposition
+from app.documents.filenames import clean_display_name, content_disposition, display_name_for
 
 
 class TestCleanDisplayName:
@@ -86,3 +86,24 @@ class TestContentDisposition:
 
         assert "\r" not in header
         assert "\n" not in header
+
+
+class TestDisplayNameForType:
+    @pytest.mark.parametrize(
+        ("name", "media_type", "expected"),
+        [
+            ("offer.pdf", "application/pdf", "offer.pdf"),
+            ("photo.JPEG", "image/jpeg", "photo.JPEG"),
+            ("offer.pdf\x00.exe", "application/pdf", "offer.pdf.exe.pdf"),
+            ("cv\u202efdp.exe", "application/pdf", "cvfdp.exe.pdf"),
+            ("scan", "image/png", "scan.png"),
+            (None, "image/jpeg", "document.jpg"),
+        ],
+    )
+    def test_ends_in_the_detected_types_extension(
+        self, name: str | None, media_type: str, expected: str
+    ) -> None:
+        assert display_name_for(name, media_type) == expected
+
+    def test_stays_within_255_bytes(self) -> None:
+        assert len(display_name_for("é" * 300 + ".exe", "application/pdf").encode()) <= 255

@@ -8,22 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from app.documents import inspection
+from app.documents import inspection, sandbox
 from app.documents.inspection import (
     DocumentUnreadable,
     Inspection,
     MediaType,
     UnsupportedMediaType,
     inspect_bytes,
-    inspect_file,
 )
+from app.documents.sandbox import inspect_file
 from tests import builders
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _stop_helpers() -> Iterator[None]:
     yield
-    inspection.shutdown()
+    sandbox.shutdown()
 
 
 @pytest.fixture
@@ -275,8 +275,8 @@ class TestInspectFileInChildProcess:
 
     def test_killed_helper_is_replaced(self, upload: Callable[[bytes], Path]) -> None:
         path = upload(builders.make_jpeg())
-        inspection.warm_up()
-        for helper in list(inspection._HELPERS._idle):
+        sandbox.warm_up()
+        for helper in list(sandbox._HELPERS._idle):
             os.kill(helper._process.pid, signal.SIGKILL)
             helper._process.wait()
 

@@ -139,8 +139,8 @@ def test_hostile_form_is_refused_and_leaves_no_trace(
 NAMES = {
     "dot_dot_slash": (b"../../etc/passwd.pdf", "passwd.pdf"),
     "dot_dot_backslash": (b"..\\..\\Windows\\System32\\offer.pdf", "offer.pdf"),
-    "nul_before_exe": (b"offer.pdf\x00.exe", "offer.pdf.exe"),
-    "right_to_left_override": ("cv\u202efdp.exe".encode(), "cvfdp.exe"),
+    "nul_before_exe": (b"offer.pdf\x00.exe", "offer.pdf.exe.pdf"),
+    "right_to_left_override": ("cv\u202efdp.exe".encode(), "cvfdp.exe.pdf"),
     "windows_device_con": (b"CON.pdf", "_CON.pdf"),
     "windows_device_lpt1": (b"lpt1.PDF", "_lpt1.PDF"),
     "leading_dots_and_trailing_spaces": (b"...hidden.pdf. . ", "hidden.pdf"),
