@@ -36,7 +36,6 @@ class Verification(BaseModel):
     signature: str
     pdf_sha256: str
     key_id: str
-    facts: dict[str, object] = Field(description="The signed facts (canonical JSON is signed)")
 
 
 class PublicKey(BaseModel):
@@ -68,6 +67,10 @@ class LetterOut(BaseModel):
     language: str
     issued_at: datetime
     superseded_by_id: str | None
+    pdf_sha256: str
+    signature: str = Field(description="Ed25519 over canonical JSON {facts, pdf_sha256}")
+    key_id: str
+    facts: dict[str, object] = Field(description="The signed facts")
 
 
 @router.get(
@@ -132,7 +135,6 @@ def verify(
         signature=letter.signature,
         pdf_sha256=letter.pdf_sha256,
         key_id=letter.key_id,
-        facts=letter.facts,
     )
 
 

@@ -176,3 +176,26 @@ def test_timeline_records_each_step_without_personal_data(
         "1984-03-02",
     ):
         assert personal not in dump
+
+
+def test_a_letter_checks_offline_and_public_verification_shows_only_what_an_officer_needs(
+    client: TestClient, accounts: Accounts, rep: dict[str, str]
+) -> None:
+    from app.letters.verification import load_public_key_pem, pdf_sha256, verify_signature
+
+    body = t11_body()
+    case = submitted_case(client, rep, body)
+    reviewer = accounts.make("reviewer")
+    version = client.post(f"/api/v1/requests/{case['id']}/claim", headers=reviewer).json()["version"]
+    assert decide(client, reviewer, case["id"], version=version).status_code == 201
+    [letter] = client.get(f"/api/v1/requests/{case['id']}/letters", headers=rep).json()
+    pdf = client.get(f"/api/v1/requests/{case['id']}/letter", headers=rep).content
+    key = load_public_key_pem(client.get("/api/v1/letters/public-key").json()["public_key_pem"])
+    assert pdf_sha256(pdf) == letter["pdf_sha256"]
+    assert verify_signature(key, letter["facts"], letter["pdf_sha256"], letter["signature"])
+    forged = {**letter["facts"], "exemption_code": "C20"}
+    assert not verify_signature(key, forged, letter["pdf_sha256"], letter["signature"])
+    public = client.get(f"/api/v1/letters/verify/{letter['verification_code']}")
+    assert public.json()["worker"]["passport_last4"] == body["worker"]["passport"]["number"][-4:]
+    assert body["worker"]["passport"]["number"] not in public.text
+    assert body["worker"]["given_names"] not in public.text
