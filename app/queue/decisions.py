@@ -35,6 +35,11 @@ def _check_decision(data: DecisionCreate) -> str:
             "A negative or not-eligible outcome needs its reasons",
             errors=[FieldError(pointer="/reasons", message="at least one reason is required")],
         )
+    if data.suggest_lmia_route and data.outcome == "positive":
+        raise ValidationFailed(
+            "Only a refused case can point to the LMIA route",
+            errors=[FieldError(pointer="/suggest_lmia_route", message="only when not positive")],
+        )
     return code
 
 

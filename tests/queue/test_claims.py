@@ -187,6 +187,9 @@ class TestDecision:
         stale = decide(client, holder, case["id"], version=claimed["version"] - 1)
         assert stale.status_code == 412
         assert stale.json()["code"] == "precondition_failed"
+        lmia_on_positive = decide(client, holder, case["id"], suggest_lmia_route=True)
+        assert lmia_on_positive.status_code == 422
+        assert lmia_on_positive.json()["errors"][0]["pointer"] == "/suggest_lmia_route"
         no_reasons = decide(client, holder, case["id"], outcome="negative")
         assert no_reasons.status_code == 422
         assert no_reasons.json()["errors"][0]["pointer"] == "/reasons"
