@@ -20,6 +20,7 @@ from app.common.ids import new_id
 from app.db import Base
 
 OPEN_CASES = "status IN ('submitted', 'in_review', 'info_requested')"
+IN_REVIEW = "status = 'in_review'"
 
 
 class RequestStatus(StrEnum):
@@ -63,6 +64,13 @@ class OpinionRequest(Base):
             "id",
             postgresql_where=text(OPEN_CASES),
             sqlite_where=text(OPEN_CASES),
+        ),
+        # Claims whose lease ran out, found without reading every case.
+        Index(
+            "ix_opinion_request_claim_expiry",
+            "claim_expires_at",
+            postgresql_where=text(IN_REVIEW),
+            sqlite_where=text(IN_REVIEW),
         ),
     )
 

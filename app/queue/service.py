@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
 from app.auth.models import Account, Role
 from app.common.clock import utcnow
 from app.config import get_settings
-from app.intake.models import OpinionRequest, RequestStatus
+from app.intake.models import IN_REVIEW, OPEN_CASES, OpinionRequest, RequestStatus
 from app.problems import AlreadyClaimed, ClaimLapsed, InvalidState, NotClaimHolder, NotFound
 
 MAX_CLAIM_ATTEMPTS = 8
@@ -28,11 +28,14 @@ def _lease_end(now: datetime) -> datetime:
 
 def waiting(now: datetime) -> ColumnElement[bool]:
     """Cases a reviewer may take: submitted, or in review under a lease that has lapsed."""
-    return or_(
-        OpinionRequest.status == RequestStatus.SUBMITTED,
-        and_(
-            OpinionRequest.status == RequestStatus.IN_REVIEW,
-            OpinionRequest.claim_expires_at < now,
+    return and_(
+        text(OPEN_CASES),  # literal, so SQLite can use the partial queue index
+        or_(
+            OpinionRequest.status == RequestStatus.SUBMITTED,
+            and_(
+                OpinionRequest.status == RequestStatus.IN_REVIEW,
+                OpinionRequest.claim_expires_at < now,
+            ),
         ),
     )
 
@@ -203,9 +206,7 @@ def release_lapsed(session: Session) -> int:
     now = utcnow()
     result = session.execute(
         update(OpinionRequest)
-        .where(
-            OpinionRequest.status == RequestStatus.IN_REVIEW, OpinionRequest.claim_expires_at < now
-        )
+        .where(text(IN_REVIEW), OpinionRequest.claim_expires_at < now)
         .values(
             status=RequestStatus.SUBMITTED,
             claimed_by_id=None,

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0ec4691b0d73'
-down_revision: str | None = '24f616c920f0'
+revision: str = "0ec4691b0d73"
+down_revision: str | None = "24f616c920f0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
