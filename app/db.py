@@ -30,7 +30,7 @@ NAMING_CONVENTION = {
 
 # Expression indexes (e.g. `priority DESC`) that Alembic cannot reflect on SQLite; their migration
 # is written by hand and autogenerate/`alembic check` leave them out of the comparison.
-UNCOMPARED_INDEXES = frozenset({"ix_opinion_request_open_queue"})
+UNCOMPARED_INDEXES = frozenset({"ix_opinion_request_open_queue", "ix_opinion_request_waiting"})
 
 
 def include_in_comparison(

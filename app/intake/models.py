@@ -21,6 +21,7 @@ from app.db import Base
 
 OPEN_CASES = "status IN ('submitted', 'in_review', 'info_requested')"
 IN_REVIEW = "status = 'in_review'"
+SUBMITTED = "status = 'submitted'"
 
 
 class RequestStatus(StrEnum):
@@ -64,6 +65,16 @@ class OpinionRequest(Base):
             "id",
             postgresql_where=text(OPEN_CASES),
             sqlite_where=text(OPEN_CASES),
+        ),
+        # The cases a reviewer can claim next, in claim order: a claim reads one index entry
+        # instead of skipping every case already in review.
+        Index(
+            "ix_opinion_request_waiting",
+            text("priority DESC"),
+            "submitted_at",
+            "id",
+            postgresql_where=text(SUBMITTED),
+            sqlite_where=text(SUBMITTED),
         ),
         # Claims whose lease ran out, found without reading every case.
         Index(

@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
 from app.auth.models import Account, Role
 from app.common.clock import utcnow
 from app.config import get_settings
-from app.intake.models import IN_REVIEW, OPEN_CASES, OpinionRequest, RequestStatus
+from app.intake.models import IN_REVIEW, OPEN_CASES, SUBMITTED, OpinionRequest, RequestStatus
 from app.problems import AlreadyClaimed, ClaimLapsed, InvalidState, NotClaimHolder, NotFound
 
 MAX_CLAIM_ATTEMPTS = 8
@@ -53,15 +53,20 @@ def _claim_values(reviewer_id: str, now: datetime) -> dict[str, Any]:
 def claim_next(
     session: Session, *, reviewer: Account, streams: Sequence[str], languages: Sequence[str]
 ) -> OpinionRequest | None:
-    """Give the reviewer the most urgent waiting case of the asked streams, or None."""
+    """Give the reviewer the most urgent waiting case of the asked streams, or None.
+
+    Lapsed claims go back to `submitted` first (an indexed UPDATE that usually matches nothing),
+    so the pick reads the `submitted` partial index in claim order."""
     filters = [OpinionRequest.stream.in_(streams)] if streams else []
     if languages:
         filters.append(OpinionRequest.language.in_(languages))
+    release_lapsed(session)
+    submitted = text(SUBMITTED)  # literal, so SQLite can use the partial index
     for _ in range(MAX_CLAIM_ATTEMPTS):
         now = utcnow()
         candidate = (
             select(OpinionRequest.id)
-            .where(waiting(now), *filters)
+            .where(submitted, *filters)
             .order_by(
                 OpinionRequest.priority.desc(), OpinionRequest.submitted_at, OpinionRequest.id
             )
@@ -71,14 +76,16 @@ def claim_next(
         )
         claimed_id = session.scalar(
             update(OpinionRequest)
-            .where(OpinionRequest.id == candidate, waiting(now))
+            .where(OpinionRequest.id == candidate, submitted)
             .values(**_claim_values(reviewer.id, now))
             .returning(OpinionRequest.id)
             .execution_options(synchronize_session=False)
         )
         if claimed_id is not None:
             return _claimed(session, reviewer=reviewer, request_id=claimed_id, how="next")
-        if not session.scalar(select(exists().where(waiting(now), *filters))):
+        if not session.scalar(
+            select(select(OpinionRequest.id).where(submitted, *filters).exists())
+        ):
             return None
     return None
 
