@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -79,8 +79,9 @@ def record(
     subject_type: str = "request",
     subject_id: str | None = None,
     details: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction."""
+) -> None:
+    """Append one event to the chain, in the caller's transaction (Core statements: this is on
+    every state change's path, claims included)."""
     last_seq, last_hash = _lock_head(session)
     created_at = utcnow()
     seq = last_seq + 1
@@ -95,26 +96,25 @@ def record(
         created_at=created_at,
     )
     digest = _event_hash(last_hash, content)
-    event = AuditEvent(
-        seq=seq,
-        request_id=request_id,
-        actor_id=actor_id,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id or request_id,
-        details=dict(details or {}),
-        created_at=created_at,
-        prev_hash=last_hash,
-        hash=digest,
+    session.execute(
+        insert(AuditEvent).values(
+            seq=seq,
+            request_id=request_id,
+            actor_id=actor_id,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id or request_id,
+            details=dict(details or {}),
+            created_at=created_at,
+            prev_hash=last_hash,
+            hash=digest,
+        )
     )
-    session.add(event)
     session.execute(
         update(AuditHead).where(AuditHead.id == 1).values(last_seq=seq, last_hash=digest)
     )
-    session.flush()
     frozen = dict(details or {})
     after_commit(session, lambda: _announce(seq, action, request_id, frozen))
-    return event
 
 
 def _announce(seq: int, action: str, request_id: str | None, details: Mapping[str, Any]) -> None:

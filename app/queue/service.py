@@ -55,15 +55,30 @@ def claim_next(
 ) -> OpinionRequest | None:
     """Give the reviewer the most urgent waiting case of the asked streams, or None.
 
-    Lapsed claims go back to `submitted` first (an indexed UPDATE that usually matches nothing),
-    so the pick reads the `submitted` partial index in claim order."""
+    The pick reads the `submitted` partial index in claim order. Only when nothing is found are
+    lapsed claims put back to `submitted` (an indexed UPDATE) and the pick tried once more."""
     filters = [OpinionRequest.stream.in_(streams)] if streams else []
     if languages:
         filters.append(OpinionRequest.language.in_(languages))
-    release_lapsed(session)
+    claimed = _claim_first_submitted(session, reviewer=reviewer, filters=filters)
+    if claimed is None and release_lapsed(session):
+        claimed = _claim_first_submitted(session, reviewer=reviewer, filters=filters)
+    if claimed is not None:
+        record(
+            session,
+            actor_id=reviewer.id,
+            action="case.claimed",
+            request_id=claimed.id,
+            details={"how": "next"},
+        )
+    return claimed
+
+
+def _claim_first_submitted(
+    session: Session, *, reviewer: Account, filters: Sequence[ColumnElement[bool]]
+) -> OpinionRequest | None:
     submitted = text(SUBMITTED)  # literal, so SQLite can use the partial index
     for _ in range(MAX_CLAIM_ATTEMPTS):
-        now = utcnow()
         candidate = (
             select(OpinionRequest.id)
             .where(submitted, *filters)
@@ -74,18 +89,17 @@ def claim_next(
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        claimed_id = session.scalar(
+        claimed: OpinionRequest | None = session.scalar(
             update(OpinionRequest)
             .where(OpinionRequest.id == candidate, submitted)
-            .values(**_claim_values(reviewer.id, now))
-            .returning(OpinionRequest.id)
-            .execution_options(synchronize_session=False)
+            .values(**_claim_values(reviewer.id, utcnow()))
+            .returning(OpinionRequest),
+            execution_options={"populate_existing": True},
         )
-        if claimed_id is not None:
-            return _claimed(session, reviewer=reviewer, request_id=claimed_id, how="next")
-        if not session.scalar(
-            select(select(OpinionRequest.id).where(submitted, *filters).exists())
-        ):
+        if claimed is not None:
+            return claimed
+        exists_any = select(OpinionRequest.id).where(submitted, *filters).exists()
+        if not session.scalar(select(exists_any)):
             return None
     return None
 
