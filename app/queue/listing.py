@@ -4,7 +4,7 @@ from datetime import date, datetime
 from statistics import median
 
 from sqlalchemy import and_, func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from app.auth.models import Account
 from app.common.clock import today
@@ -15,6 +15,19 @@ from app.queue.models import Decision, InfoRequest
 from app.queue.schemas import QueueItem, QueuePage, Stats
 from app.triage.service import outcome_counts
 
+QUEUE_COLUMNS = (
+    OpinionRequest.reference,
+    OpinionRequest.status,
+    OpinionRequest.stream,
+    OpinionRequest.language,
+    OpinionRequest.exemption_code,
+    OpinionRequest.priority,
+    OpinionRequest.priority_reasons,
+    OpinionRequest.submitted_at,
+    OpinionRequest.due_date,
+    OpinionRequest.claimed_by_id,
+    OpinionRequest.claim_expires_at,
+)
 OPEN_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW, RequestStatus.INFO_REQUESTED)
 
 
@@ -32,7 +45,11 @@ def queue_page(
     """Waiting and claimed cases, most urgent first, then the longest waiting."""
     # The literal predicate lets SQLite prove the partial queue index applies (it cannot with
     # bound parameters); PostgreSQL uses the index either way.
-    query = select(OpinionRequest).where(text(OPEN_CASES))
+    query = (
+        select(OpinionRequest)
+        .options(load_only(*QUEUE_COLUMNS))  # not the form: a page never shows it
+        .where(text(OPEN_CASES))
+    )
     if status:
         query = query.where(OpinionRequest.status == status)
     if stream:
