@@ -123,6 +123,16 @@ def _store(
     return letter
 
 
+PREVIEW_CODE = "PREVIEW"
+
+
+def preview_letter(request: OpinionRequest, decision: Decision) -> bytes:
+    """The letter a decision would issue, rendered but neither signed nor stored; its code
+    (`PREVIEW`) verifies as unknown."""
+    facts = _facts(request, decision, code=PREVIEW_CODE, issued_on=utcnow().date(), supersedes=None)
+    return render_letter(facts)
+
+
 def issue_letter(
     session: Session, *, request: OpinionRequest, decision: Decision, issued_by: Account
 ) -> Letter:

@@ -9,7 +9,7 @@ from app.common.clock import utcnow
 from app.eligibility.reference import load_reference
 from app.intake.models import OpinionRequest, RequestStatus
 from app.letters.models import Letter
-from app.letters.service import issue_letter
+from app.letters.service import issue_letter, preview_letter
 from app.problems import (
     DecisionExists,
     FieldError,
@@ -107,6 +107,28 @@ def decide(
     )
     letter = issue_letter(session, request=request, decision=decision, issued_by=reviewer)
     return decision, letter
+
+
+def preview(
+    session: Session, *, reviewer: Account, request: OpinionRequest, data: DecisionCreate
+) -> bytes:
+    """The letter this decision would issue, for the holder to read before deciding."""
+    del session
+    require_holder(request, reviewer)
+    if request.status != RequestStatus.IN_REVIEW:
+        raise InvalidState(f"A request in status '{request.status}' cannot be decided")
+    code = _check_decision(data)
+    draft = Decision(
+        request_id=request.id,
+        decided_by_id=reviewer.id,
+        outcome=data.outcome,
+        exemption_code=code,
+        reasons=list(data.reasons),
+        conditions=list(data.conditions),
+        letter_language=data.letter_language,
+        suggest_lmia_route=data.suggest_lmia_route,
+    )
+    return preview_letter(request, draft)
 
 
 def decision_of(session: Session, *, request_id: str) -> Decision | None:

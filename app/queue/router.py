@@ -199,6 +199,20 @@ def decide(
     return DecisionOut.model_validate(decision)
 
 
+@router.post(
+    "/requests/{request_id}/decision/preview",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(404, 409, 422)},
+)
+def preview_decision(
+    request: CurrentRequest, session: SessionDep, account: Staff, body: DecisionCreate
+) -> Response:
+    """The letter this decision would issue, rendered for the holder before deciding; nothing
+    is stored or signed."""
+    pdf = decisions.preview(session, reviewer=account, request=request, data=body)
+    return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "no-store"})
+
+
 @router.get(
     "/requests/{request_id}/decision",
     response_model=DecisionOut,

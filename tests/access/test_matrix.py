@@ -124,6 +124,7 @@ TABLE = [
     Row("POST", R + "/info-requests", "in_review",             (401, 401, 403, 404, 201, 403, 403, 403), _json(INFO)),
     Row("GET", R + "/info-requests", "info_requested",         (401, 401, 200, 404, 200, 200, 200, 403)),
     Row("POST", R + "/info-requests/{info_id}/respond", "info_requested", (401, 401, 200, 404, 403, 403, 403, 403), _json({"message": "Attached."})),
+    Row("POST", R + "/decision/preview", "in_review",          (401, 401, 403, 404, 200, 403, 403, 403), _json(DECISION)),
     Row("POST", R + "/decision", "in_review",                  (401, 401, 403, 404, 201, 403, 403, 403), _json(DECISION)),
     Row("GET", "/api/v1/stats", "none",                        (401, 401, 403, 403, 403, 403, 200, 403)),
     Row("GET", R + "/letter", "decided",                       (401, 401, 200, 404, 200, 200, 200, 403)),

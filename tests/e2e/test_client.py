@@ -187,7 +187,7 @@ def test_t11_request_from_empty_form_to_verified_then_revoked_letter(
     employer.click("#respond")
     employer.wait_for_selector(".status-in_review")
 
-    # The reviewer decides; the letter is shown on the case page.
+    # The reviewer reads the letter before issuing it, then decides; it shows on the case page.
     reviewer.reload()
     reviewer.wait_for_selector("#decide")
     reviewer.fill(
@@ -196,6 +196,9 @@ def test_t11_request_from_empty_form_to_verified_then_revoked_letter(
         if lang == "en"
         else "Travailler seulement au lieu indiqué.",
     )
+    reviewer.click("#preview-letter")
+    reviewer.wait_for_selector("#preview-frame")
+    assert reviewer.locator("#preview-frame").count() == 1
     reviewer.click("#decide")
     reviewer.wait_for_selector("#letter-frame")
     reviewer.wait_for_selector(".status-decided")

@@ -199,3 +199,28 @@ def test_a_letter_checks_offline_and_public_verification_shows_only_what_an_offi
     assert public.json()["worker"]["passport_last4"] == body["worker"]["passport"]["number"][-4:]
     assert body["worker"]["passport"]["number"] not in public.text
     assert body["worker"]["given_names"] not in public.text
+
+
+def test_the_holder_previews_the_letter_before_deciding_and_nothing_is_issued(
+    client: TestClient, accounts: Accounts, rep: dict[str, str]
+) -> None:
+    body = t11_body()
+    case = submitted_case(client, rep, body)
+    reviewer = accounts.make("reviewer")
+    claimed = client.post(f"/api/v1/requests/{case['id']}/claim", headers=reviewer).json()
+    payload = {"outcome": "positive", "exemption_code": "T11", "conditions": ["Only at Ottawa."],
+               "letter_language": "fr"}
+    preview = client.post(f"/api/v1/requests/{case['id']}/decision/preview", json=payload, headers=reviewer)
+    assert preview.status_code == 200
+    assert preview.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(preview.content)).pages[0].extract_text()
+    assert case["reference"] in text
+    assert "Only at Ottawa." in text
+    assert "PREVIEW" in text
+    after = client.get(f"/api/v1/requests/{case['id']}", headers=reviewer).json()
+    assert after["status"] == "in_review"
+    assert after["version"] == claimed["version"]
+    assert client.get(f"/api/v1/requests/{case['id']}/letters", headers=reviewer).json() == []
+    other = accounts.make("reviewer")
+    refused = client.post(f"/api/v1/requests/{case['id']}/decision/preview", json=payload, headers=other)
+    assert refused.status_code == 403

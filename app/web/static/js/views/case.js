@@ -314,6 +314,35 @@ function decisionForm(id, request, version, reload) {
   const conditions = h("textarea", { id: "dec-conditions", rows: 3, "aria-describedby": "dec-conditions-hint dec-conditions-msg" });
   const lmia = h("input", { type: "checkbox", id: "dec-lmia" });
   const button = h("button", { type: "submit", class: "button", id: "decide" }, t("case.decide.submit"));
+  const previewArea = h("div", { id: "letter-preview", "aria-live": "polite" });
+  const readBody = () => ({
+    outcome: form.querySelector("input[name=outcome]:checked")?.value,
+    exemption_code: code.value.trim(),
+    reasons: linesOf(reasons.value),
+    conditions: linesOf(conditions.value),
+    letter_language: form.querySelector("input[name=letter_language]:checked")?.value,
+    suggest_lmia_route: lmia.checked,
+  });
+  const previewButton = h(
+    "button",
+    {
+      type: "button",
+      class: "button button-secondary",
+      id: "preview-letter",
+      onclick: async () => {
+        clear(previewArea);
+        try {
+          const { data } = await api(`requests/${id}/decision/preview`, { method: "POST", body: readBody(), blob: true });
+          const url = URL.createObjectURL(new Blob([data], { type: "application/pdf" }));
+          add(previewArea, h("iframe", { src: url, title: t("case.decide.preview"), class: "doc-frame", id: "preview-frame" }));
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          add(previewArea, notice("error", problemNode(error)));
+        }
+      },
+    },
+    t("case.decide.preview"),
+  );
   const form = h(
     "form",
     {
@@ -322,15 +351,8 @@ function decisionForm(id, request, version, reload) {
         event.preventDefault();
         clear(errors);
         for (const fid of ["dec-outcome", "dec-code", "dec-reasons"]) setFieldError(fid, "");
-        const outcome = form.querySelector("input[name=outcome]:checked")?.value;
-        const body = {
-          outcome,
-          exemption_code: code.value.trim(),
-          reasons: linesOf(reasons.value),
-          conditions: linesOf(conditions.value),
-          letter_language: form.querySelector("input[name=letter_language]:checked")?.value,
-          suggest_lmia_route: lmia.checked,
-        };
+        const body = readBody();
+        const outcome = body.outcome;
         if (outcome !== "positive" && !body.reasons.length) {
           setFieldError("dec-reasons", t("case.decide.reasons_required"));
           add(errors, errorSummary([{ text: t("case.decide.reasons_required"), target: "dec-reasons" }], { focus: true }));
@@ -373,7 +395,8 @@ function decisionForm(id, request, version, reload) {
       radios("letter_language", [["en", t("f.language.en")], ["fr", t("f.language.fr")]], request.language),
     ),
     h("div", { class: "field field-check" }, h("div", { class: "choice" }, lmia, h("label", { for: "dec-lmia" }, t("case.decide.lmia")))),
-    h("div", { class: "button-row" }, button),
+    h("div", { class: "button-row" }, previewButton, button),
+    previewArea,
   );
   return h("section", { "aria-labelledby": "decide-title", class: "panel" }, h("h2", { id: "decide-title" }, t("case.decide")), form);
 }
