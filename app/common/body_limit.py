@@ -64,17 +64,38 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge(limit, is_multipart)
             return message
 
-        started = False
+        await answer_unless_started(
+            self.app,
+            scope,
+            counting_receive,
+            send,
+            error=BodyTooLarge,
+            answer=lambda: body_too_large_response(limit, is_multipart),
+        )
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if started:
-                raise
-            await body_too_large_response(limit, is_multipart)(scope, receive, send)
+async def answer_unless_started(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    error: type[Exception],
+    answer: Callable[[], Callable[[Scope, Receive, Send], Awaitable[None]]],
+) -> None:
+    """Run `app`; if it raises `error` before any response was started, send `answer()` instead
+    (a guard's own problem response); once a response has started, let the error propagate."""
+    started = False
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    try:
+        await app(scope, receive, tracking_send)
+    except error:
+        if started:
+            raise
+        await answer()(scope, receive, send)

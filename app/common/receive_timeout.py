@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 
-from app.common.body_limit import ASGIApp, Message, Receive, Scope, Send
+from app.common.body_limit import ASGIApp, Message, Receive, Scope, Send, answer_unless_started
 from app.problems import problem_response
 
 
@@ -46,24 +46,17 @@ class ReceiveTimeoutMiddleware:
                 body_done = True
             return message
 
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, timed_receive, tracking_send)
-        except BodyTimeout:
-            if started:
-                raise
-            response = problem_response(
+        await answer_unless_started(
+            self.app,
+            scope,
+            timed_receive,
+            send,
+            error=BodyTimeout,
+            answer=lambda: problem_response(
                 status=408,
                 code="request_timeout",
                 title="Request timeout",
                 detail="The request body was not received in time",
                 headers={"Connection": "close"},
-            )
-            await response(scope, receive, send)
+            ),
+        )
