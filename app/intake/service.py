@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from app.intake.models import (
 )
 from app.intake.schemas import ChecklistItemOut, FindingOut, RequestOut, ValidationReport
 from app.problems import (
+    AppError,
     IdempotencyConflict,
     InvalidState,
     NotFound,
@@ -191,33 +192,39 @@ def merge_patch(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def _check_version(request: OpinionRequest, if_match: str | None) -> None:
+def check_version(request: OpinionRequest, if_match: str | None) -> None:
+    """A sent `If-Match` (strong or weak ETag) must name the version the caller read."""
     if if_match is not None and if_match.strip().strip('"').removeprefix("W/").strip('"') != str(
         request.version
     ):
         raise PreconditionFailed("The request was changed since you read it (stale If-Match)")
 
 
-def _bump(
+def transition(
     session: Session,
     *,
     request: OpinionRequest,
     values: dict[str, Any],
     from_statuses: Sequence[RequestStatus],
+    also: Sequence[ColumnElement[bool]] = (),
+    conflict: AppError | None = None,
 ) -> None:
-    """Change the request only if nobody changed it since we read it (conditional UPDATE)."""
+    """Change the request only if nobody changed it since we read it: one conditional UPDATE on
+    its version and status (and `also`), with a rowcount check; the version goes up by one.
+    Every state change of a request goes through here."""
     result = session.execute(
         update(OpinionRequest)
         .where(
             OpinionRequest.id == request.id,
             OpinionRequest.version == request.version,
             OpinionRequest.status.in_(list(from_statuses)),
+            *also,
         )
         .values(version=request.version + 1, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise PreconditionFailed("The request was changed by someone else; read it again")
+        raise conflict or PreconditionFailed("The request was changed by someone else")
     session.refresh(request)
 
 
@@ -231,12 +238,12 @@ def patch_request(
 ) -> OpinionRequest:
     """Edit a draft (or a request waiting on more information) by merge patch."""
     _require_editable(request)
-    _check_version(request, if_match)
+    check_version(request, if_match)
     try:
         content = RequestContent.model_validate(merge_patch(request.content, patch))
     except ValidationError as exc:
         raise validation_failed(exc) from exc
-    _bump(
+    transition(
         session,
         request=request,
         values={
@@ -268,8 +275,8 @@ def withdraw(
     """The organization takes the request back; decided and withdrawn requests cannot be."""
     if request.status not in WITHDRAWABLE_STATUSES:
         raise InvalidState(f"A request in status '{request.status}' cannot be withdrawn")
-    _check_version(request, if_match)
-    _bump(
+    check_version(request, if_match)
+    transition(
         session,
         request=request,
         values={"status": RequestStatus.WITHDRAWN},
@@ -319,7 +326,7 @@ def submit(
     transaction; refuse with every blocking reason otherwise."""
     if request.status != RequestStatus.DRAFT:
         raise InvalidState(f"A request in status '{request.status}' cannot be submitted")
-    _check_version(request, if_match)
+    check_version(request, if_match)
     result = report(session, request=request)
     if not result.submittable:
         raise RequestNotSubmittable(
@@ -327,7 +334,7 @@ def submit(
             extra={"validation": result.model_dump(mode="json")},
         )
     now = utcnow()
-    _bump(
+    transition(
         session,
         request=request,
         values={

@@ -1,6 +1,6 @@
 """Decisions: the holder decides, the case freezes as `decided`, and a letter is issued."""
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
@@ -8,13 +8,13 @@ from app.auth.models import Account
 from app.common.clock import utcnow
 from app.eligibility.reference import load_reference
 from app.intake.models import OpinionRequest, RequestStatus
+from app.intake.service import check_version, transition
 from app.letters.models import Letter
 from app.letters.service import issue_letter, preview_letter
 from app.problems import (
     DecisionExists,
     FieldError,
     InvalidState,
-    PreconditionFailed,
     ValidationFailed,
 )
 from app.queue.models import Decision
@@ -54,46 +54,19 @@ def decide(
     """Record the holder's decision, freeze the case and issue its letter, in one transaction."""
     if request.status == RequestStatus.DECIDED:
         raise DecisionExists("This case is already decided")
-    require_holder(request, reviewer)
-    if request.status != RequestStatus.IN_REVIEW:
-        raise InvalidState(f"A request in status '{request.status}' cannot be decided")
-    if if_match is not None and if_match.strip().strip('"') != str(request.version):
-        raise PreconditionFailed("The case changed since you read it (stale If-Match)")
-    code = _check_decision(data)
+    draft = _draft(reviewer=reviewer, request=request, data=data, if_match=if_match)
     now = utcnow()
-    frozen = session.execute(
-        update(OpinionRequest)
-        .where(
-            OpinionRequest.id == request.id,
-            OpinionRequest.version == request.version,
-            OpinionRequest.status == RequestStatus.IN_REVIEW,
-            OpinionRequest.claimed_by_id == reviewer.id,
-        )
-        .values(
-            status=RequestStatus.DECIDED,
-            decided_at=now,
-            claim_expires_at=None,
-            version=OpinionRequest.version + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    transition(
+        session,
+        request=request,
+        values={"status": RequestStatus.DECIDED, "decided_at": now, "claim_expires_at": None},
+        from_statuses=(RequestStatus.IN_REVIEW,),
+        also=(OpinionRequest.claimed_by_id == reviewer.id,),
     )
-    if frozen.rowcount != 1:  # type: ignore[attr-defined]
-        raise PreconditionFailed("The case changed meanwhile; read it again")
-    session.refresh(request)
     submitted = request.submitted_at.date() if request.submitted_at else now.date()
-    decision = Decision(
-        request_id=request.id,
-        decided_by_id=reviewer.id,
-        outcome=data.outcome,
-        exemption_code=code,
-        reasons=list(data.reasons),
-        conditions=list(data.conditions),
-        letter_language=data.letter_language,
-        suggest_lmia_route=data.suggest_lmia_route,
-        created_at=now,
-        business_days_to_decision=business_days_between(submitted, now.date()),
-    )
+    draft.created_at = now
+    draft.business_days_to_decision = business_days_between(submitted, now.date())
+    decision = draft
     session.add(decision)
     session.flush()
     record(
@@ -103,7 +76,7 @@ def decide(
         request_id=request.id,
         subject_type="decision",
         subject_id=decision.id,
-        details={"outcome": data.outcome, "exemption_code": code},
+        details={"outcome": data.outcome, "exemption_code": decision.exemption_code},
     )
     letter = issue_letter(session, request=request, decision=decision, issued_by=reviewer)
     return decision, letter
@@ -114,21 +87,31 @@ def preview(
 ) -> bytes:
     """The letter this decision would issue, for the holder to read before deciding."""
     del session
+    return preview_letter(request, _draft(reviewer=reviewer, request=request, data=data))
+
+
+def _draft(
+    *,
+    reviewer: Account,
+    request: OpinionRequest,
+    data: DecisionCreate,
+    if_match: str | None = None,
+) -> Decision:
+    """The decision the holder asks for, checked but not stored (decide and preview share it)."""
     require_holder(request, reviewer)
     if request.status != RequestStatus.IN_REVIEW:
         raise InvalidState(f"A request in status '{request.status}' cannot be decided")
-    code = _check_decision(data)
-    draft = Decision(
+    check_version(request, if_match)
+    return Decision(
         request_id=request.id,
         decided_by_id=reviewer.id,
         outcome=data.outcome,
-        exemption_code=code,
+        exemption_code=_check_decision(data),
         reasons=list(data.reasons),
         conditions=list(data.conditions),
         letter_language=data.letter_language,
         suggest_lmia_route=data.suggest_lmia_route,
     )
-    return preview_letter(request, draft)
 
 
 def decision_of(session: Session, *, request_id: str) -> Decision | None:

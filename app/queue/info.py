@@ -11,6 +11,7 @@ from app.audit.service import record
 from app.auth.models import Account
 from app.common.clock import utcnow
 from app.intake.models import OpinionRequest, RequestStatus
+from app.intake.service import transition
 from app.problems import InvalidState, NotFound, ValidationFailed
 from app.queue.models import InfoRequest
 from app.queue.schemas import InfoRequestCreate
@@ -28,23 +29,13 @@ def ask(
     if data.due_date < utcnow().date():
         raise ValidationFailed("The due date is in the past")
     now = utcnow()
-    changed = session.execute(
-        update(OpinionRequest)
-        .where(
-            OpinionRequest.id == request.id,
-            OpinionRequest.version == request.version,
-            OpinionRequest.status == RequestStatus.IN_REVIEW,
-        )
-        .values(
-            status=RequestStatus.INFO_REQUESTED,
-            claim_expires_at=None,
-            version=OpinionRequest.version + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    transition(
+        session,
+        request=request,
+        values={"status": RequestStatus.INFO_REQUESTED, "claim_expires_at": None},
+        from_statuses=(RequestStatus.IN_REVIEW,),
+        conflict=InvalidState("The case changed meanwhile; read it again"),
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        raise InvalidState("The case changed meanwhile; read it again")
     info = InfoRequest(
         request_id=request.id,
         asked_by_id=reviewer.id,
@@ -55,7 +46,6 @@ def ask(
     )
     session.add(info)
     session.flush()
-    session.refresh(request)
     record(
         session,
         actor_id=reviewer.id,
