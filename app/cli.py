@@ -1,4 +1,4 @@
-"""The `imwu` command: serve, migrate, accounts, tokens, storage."""
+"""The `imwu` command: serve, migrate, accounts, tokens, storage, keys."""
 
 import argparse
 import json
@@ -12,6 +12,7 @@ from app.auth.schemas import AccountCreate
 from app.auth.service import account_count, create_account, revoke
 from app.db import get_sessionmaker
 from app.problems import AppError
+from app.signing.keys import KeysMissing, KeysSupplied
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -21,10 +22,12 @@ def _serve(args: argparse.Namespace) -> int:
     from app.documents.service import file_store
     from app.migrate import startup_lock, upgrade
     from app.observability.logs import configure_logging
+    from app.signing.service import ensure_keys
 
     settings = get_settings()
     configure_logging(settings.log_level)
     with startup_lock():
+        ensure_keys()  # first: production without keys stops before touching the database
         upgrade()
         _bootstrap_admin()
     file_store().ensure()
@@ -122,6 +125,22 @@ def _purge(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_init(_args: argparse.Namespace) -> int:
+    from app.signing.service import init_keys
+
+    created, key_id = init_keys()
+    print(json.dumps({"created": created, "key_id": key_id}))
+    return 0
+
+
+def _keys_rotate(_args: argparse.Namespace) -> int:
+    from app.signing.service import rotate_keys
+
+    retired, key_id = rotate_keys()
+    print(json.dumps({"retired": retired, "key_id": key_id}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imwu", description="IMWU opinion-request intake")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +178,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit").add_subparsers(dest="action", required=True)
     audit.add_parser("verify", help="walk the audit chain").set_defaults(handler=_audit_verify)
+
+    keys = commands.add_parser(
+        "keys", help="the service CA and the keys that sign letters (IMWU_SIGNING_KEYS_DIR)"
+    ).add_subparsers(dest="action", required=True)
+    keys.add_parser(
+        "init",
+        help="create the service CA and the first signing key and certificate, unless they exist",
+    ).set_defaults(handler=_keys_init)
+    keys.add_parser(
+        "rotate",
+        help="make a new signing key and certificate; the old one is retired but kept and "
+        "still published, so letters it signed keep validating",
+    ).set_defaults(handler=_keys_rotate)
     return parser
 
 
@@ -168,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except AppError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    except (KeysMissing, KeysSupplied) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:
         for error in exc.errors(include_input=False):

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=1, description="Keep decided cases' documents")
     draft_idle_days: int = Field(default=90, ge=1)
     log_level: str = "INFO"
+    signing_keys_dir: Path = Field(
+        default=Path("./var/keys"),
+        description="The service CA and the signing keys and certificates, current and retired",
+    )
+    signing_key_file: Path | None = Field(default=None, description="Operator's PEM private key")
+    signing_cert_file: Path | None = Field(default=None, description="Its PEM certificate")
+    signing_ca_file: Path | None = Field(default=None, description="The CA that issued it (PEM)")
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> "Settings":
@@ -45,7 +52,19 @@ class Settings(BaseSettings):
             raise ValueError("IMWU_SECRET_KEY must be set outside development")
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("IMWU_SECRET_KEY must be at least 32 characters in production")
+        supplied = (self.signing_key_file, self.signing_cert_file, self.signing_ca_file)
+        if any(supplied) and not all(supplied):
+            raise ValueError(
+                "IMWU_SIGNING_KEY_FILE, IMWU_SIGNING_CERT_FILE and IMWU_SIGNING_CA_FILE go together"
+            )
         return self
+
+    @property
+    def signing_files(self) -> tuple[Path, Path, Path] | None:
+        """The operator's (key, certificate, CA) PEM files, when supplied."""
+        if self.signing_key_file and self.signing_cert_file and self.signing_ca_file:
+            return self.signing_key_file, self.signing_cert_file, self.signing_ca_file
+        return None
 
     @property
     def is_sqlite(self) -> bool:

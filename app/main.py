@@ -25,6 +25,7 @@ from app.observability.middleware import RequestLogMiddleware
 from app.observability.router import router as metrics_router
 from app.problems import ServiceUnavailable, install_problem_handlers
 from app.queue.router import router as queue_router
+from app.signing.service import current_signer
 from app.triage.router import router as triage_router
 from app.web.router import router as web_router
 from app.web.router import static_files
@@ -39,6 +40,7 @@ Authenticate with `Authorization: Bearer <token>`. Every error is `application/p
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     load_reference()
+    current_signer()  # no signing key: stop here, with the message, not at the first letter
     sandbox.warm_up()
     try:
         yield

@@ -17,6 +17,7 @@ DATABASE_URL = os.environ.get("IMWU_TEST_DATABASE_URL") or f"sqlite:///{_TMP}/te
 os.environ["IMWU_DATABASE_URL"] = DATABASE_URL
 os.environ["IMWU_STORAGE_DIR"] = str(_TMP / "storage")
 os.environ["IMWU_ENVIRONMENT"] = "test"
+os.environ["IMWU_SIGNING_KEYS_DIR"] = str(_TMP / "keys")
 
 from app.auth.models import Role  # noqa: E402
 from app.auth.schemas import AccountCreate  # noqa: E402
@@ -25,6 +26,7 @@ from app.db import Base, get_engine, get_sessionmaker  # noqa: E402
 from app.documents.service import file_store  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
+from app.signing.service import ensure_keys  # noqa: E402
 
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 
@@ -32,6 +34,7 @@ IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 @pytest.fixture(scope="session", autouse=True)
 def _migrated_database() -> Iterator[None]:
     upgrade(DATABASE_URL)
+    ensure_keys()  # the service CA and a signing key in the temporary directory
     yield
     get_engine().dispose()
     shutil.rmtree(_TMP, ignore_errors=True)

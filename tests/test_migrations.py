@@ -95,3 +95,53 @@ def test_each_step_goes_down_and_up_again_with_data_present(empty_database: str)
         assert _differences(engine) == []
     finally:
         engine.dispose()
+
+
+_LEGACY_LETTER = [
+    "INSERT INTO organization (id, name, created_at) VALUES ('o1', 'Legacy Org', CURRENT_TIMESTAMP)",
+    "INSERT INTO account (id, role, name, email, organization_id, created_at) VALUES "
+    "('a1', 'reviewer', 'R', 'r@example.com', NULL, CURRENT_TIMESTAMP)",
+    "INSERT INTO opinion_request (id, reference, organization_id, created_by_id, status, version, "
+    "form_edition, language, content, documents_bytes_used, created_at, updated_at) VALUES "
+    "('q1', 'IMWU-2026-000001', 'o1', 'a1', 'decided', 3, 'IMM5686E (10-2018)', 'en', '{}', 0, "
+    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+    "INSERT INTO decision (id, request_id, decided_by_id, outcome, exemption_code, reasons, "
+    "conditions, letter_language, suggest_lmia_route, created_at, business_days_to_decision) VALUES "
+    "('d1', 'q1', 'a1', 'positive', 'T11', '[]', '[]', 'en', false, CURRENT_TIMESTAMP, 2)",
+    "INSERT INTO letter (id, request_id, decision_id, verification_code, status, language, facts, "
+    "pdf, pdf_sha256, signature, key_id, issued_by_id, issued_at) VALUES ('l1', 'q1', 'd1', "
+    "'AAAA-BBBB-CCCC', 'valid', 'en', '{}', :pdf, :digest, :signature, '0123456789abcdef', 'a1', "
+    "CURRENT_TIMESTAMP)",
+]
+PADES_REVISION = "7d2c9e41b5a3"
+
+
+def _letter(engine: Engine) -> tuple[object, ...]:
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT signature_scheme, key_id, certificate_fingerprint, signature, status "
+                 "FROM letter WHERE id = 'l1'")
+        ).one()
+    return tuple(row)
+
+
+def test_letters_signed_before_pdf_signatures_become_ed25519_legacy(empty_database: str) -> None:
+    revision = ScriptDirectory.from_config(alembic_config(empty_database)).get_revision(PADES_REVISION)
+    assert revision is not None
+    upgrade(empty_database, str(revision.down_revision))
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            for statement in _LEGACY_LETTER:
+                connection.execute(
+                    text(statement),
+                    {"pdf": b"%PDF-1.4", "digest": "0" * 64, "signature": "S" * 86},
+                )
+        upgrade(empty_database, PADES_REVISION)
+        expected = ("ed25519-legacy", "0123456789abcdef", None, "S" * 86, "valid")
+        assert _letter(engine) == expected
+        downgrade(empty_database, str(revision.down_revision))
+        upgrade(empty_database, PADES_REVISION)
+        assert _letter(engine) == expected
+    finally:
+        engine.dispose()

@@ -10,11 +10,24 @@ from app.db import Base
 
 
 class Letter(Base):
-    """An issued opinion letter: its signed facts, the PDF and whether it still stands."""
+    """An issued opinion letter: its signed facts, the PDF and whether it still stands.
+
+    `signature_scheme` says how the PDF was signed: `pades-b-b` (a PDF signature by the key
+    `key_id`, whose certificate has SHA-256 `certificate_fingerprint`), or `ed25519-legacy` for
+    letters issued before PDF signatures (an Ed25519 signature over the facts and the PDF hash,
+    kept in `signature`; they keep their verification status, but no certificate checks them).
+    """
 
     __tablename__ = "letter"
     __table_args__ = (
         CheckConstraint("status IN ('valid', 'revoked', 'superseded')", name="status_known"),
+        CheckConstraint(
+            "signature_scheme IN ('pades-b-b', 'ed25519-legacy')", name="signature_scheme_known"
+        ),
+        CheckConstraint(
+            "(signature_scheme = 'pades-b-b') = (certificate_fingerprint IS NOT NULL)",
+            name="certificate_with_pades",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -26,8 +39,10 @@ class Letter(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
     pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     pdf_sha256: Mapped[str] = mapped_column(String(64))
-    signature: Mapped[str] = mapped_column(String(200))
+    signature_scheme: Mapped[str] = mapped_column(String(20))
     key_id: Mapped[str] = mapped_column(String(40))
+    certificate_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(200))
     issued_by_id: Mapped[str] = mapped_column(ForeignKey("account.id"))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)

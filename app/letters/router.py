@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth.deps import Supervisor, require
@@ -11,12 +11,16 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
 from app.letters import service
-from app.letters.verification import normalize_code, public_key_id, public_key_pem
+from app.letters.verification import normalize_code
 from app.problems import NotFound, problem_responses
+from app.signing.keys import CertificateInfo
+from app.signing.service import certificates as published_certificates
 
 router = APIRouter(prefix="/api/v1", tags=["letters"])
 limiter = RateLimiter(per_minute=lambda: get_settings().verify_rate_per_minute)
 
+SignatureScheme = Literal["pades-b-b", "ed25519-legacy"]
+CertificateStatus = Literal["current", "retired", "ca"]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
@@ -33,15 +37,27 @@ class Verification(BaseModel):
     exemption_code: str
     outcome: str
     worker: WorkerFacts
-    signature: str
-    pdf_sha256: str
-    key_id: str
+    pdf_sha256: str = Field(description="SHA-256 of the issued PDF: compare with the file you hold")
+    signature_scheme: SignatureScheme
+    key_id: str = Field(description="The signing key, as listed by GET /letters/certificates")
+    certificate_fingerprint: str | None = Field(
+        description="SHA-256 of the signing certificate (DER); null for ed25519-legacy letters"
+    )
 
 
-class PublicKey(BaseModel):
-    algorithm: Literal["Ed25519"] = "Ed25519"
-    key_id: str
-    public_key_pem: str
+class CertificateOut(BaseModel):
+    key_id: str | None = Field(description="The key id letters name; null for the CA")
+    status: CertificateStatus
+    subject: str
+    not_before: datetime
+    not_after: datetime
+    fingerprint_sha256: str
+    pem: str
+
+
+class Certificates(BaseModel):
+    ca: CertificateOut
+    certificates: list[CertificateOut] = Field(description="Signing certificates, current first")
 
 
 class RevokeBody(BaseModel):
@@ -68,9 +84,12 @@ class LetterOut(BaseModel):
     issued_at: datetime
     superseded_by_id: str | None
     pdf_sha256: str
-    signature: str = Field(description="Ed25519 over canonical JSON {facts, pdf_sha256}")
+    signature_scheme: SignatureScheme
     key_id: str
-    facts: dict[str, object] = Field(description="The signed facts")
+    certificate_fingerprint: str | None
+    facts: dict[str, object] = Field(
+        description="The certified facts, as embedded in the signed PDF (imwu-letter-facts.json)"
+    )
 
 
 @router.get(
@@ -106,11 +125,52 @@ def letters(request: CurrentRequest, session: SessionDep) -> list[LetterOut]:
     return [LetterOut.model_validate(x) for x in service.letters_of(session, request_id=request.id)]
 
 
-@router.get("/letters/public-key", response_model=PublicKey)
-def public_key() -> PublicKey:
-    """The Ed25519 key that signs letters, for checking them offline."""
-    key = service.signing_key().public_key()
-    return PublicKey(key_id=public_key_id(key), public_key_pem=public_key_pem(key))
+def _certificate(info: CertificateInfo, status: CertificateStatus) -> CertificateOut:
+    certificate = info.certificate
+    return CertificateOut(
+        key_id=None if status == "ca" else info.key_id,
+        status=status,
+        subject=certificate.subject.rfc4514_string(),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        fingerprint_sha256=info.fingerprint,
+        pem=info.pem,
+    )
+
+
+PEM_MEDIA_TYPE = "application/x-pem-file"
+
+
+@router.get(
+    "/letters/certificates",
+    response_model=Certificates,
+    responses={200: {"content": {PEM_MEDIA_TYPE: {}}}},
+)
+def certificates(
+    http_request: Request,
+    format: Annotated[Literal["json", "pem"] | None, Query()] = None,
+) -> Certificates | Response:
+    """Every certificate that signs or signed letters (current and retired) and the service CA,
+    for checking letters offline. PEM with `Accept: application/x-pem-file` or `?format=pem`:
+    the CA first, then each signing certificate, current first."""
+    published = published_certificates()
+    body = Certificates(
+        ca=_certificate(published.ca, "ca"),
+        certificates=[
+            _certificate(info, "current" if info.current else "retired")
+            for info in published.certificates
+        ],
+    )
+    accept = http_request.headers.get("accept", "")
+    if format == "pem" or (format is None and PEM_MEDIA_TYPE in accept):
+        blocks = [f"# {c.status} {c.key_id or ''} {c.subject}\n{c.pem}" for c in
+                  (body.ca, *body.certificates)]
+        return Response(
+            "".join(blocks),
+            media_type=PEM_MEDIA_TYPE,
+            headers={"Content-Disposition": 'inline; filename="imwu-certificates.pem"'},
+        )
+    return body
 
 
 @router.get(
@@ -132,9 +192,10 @@ def verify(
         exemption_code=str(letter.facts["exemption_code"]),
         outcome=str(letter.facts["outcome"]),
         worker=WorkerFacts(**service.worker_summary(letter)),
-        signature=letter.signature,
         pdf_sha256=letter.pdf_sha256,
+        signature_scheme=letter.signature_scheme,
         key_id=letter.key_id,
+        certificate_fingerprint=letter.certificate_fingerprint,
     )
 
 

@@ -1,14 +1,12 @@
 """Issuing, revoking, superseding and verifying opinion letters.
 
-The signature covers the canonical JSON of the letter's facts and the PDF's SHA-256, so a letter
-can be checked offline with the public key (`GET /api/v1/letters/public-key`).
+A letter is a PAdES-signed PDF (`signed_letter_pdf`) that carries its facts as an embedded JSON
+file and the certificate chain in its signature: the PDF and the CA certificate
+(`GET /api/v1/letters/certificates`) suffice to check it offline, e.g. with poppler's `pdfsig`.
 """
 
-import hashlib
 from datetime import date
-from functools import cache
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -21,19 +19,12 @@ from app.eligibility.reference import load_reference
 from app.intake.models import OpinionRequest
 from app.letters.models import Letter
 from app.letters.render import LetterFacts, facts_dict, render_letter
-from app.letters.verification import (
-    new_verification_code,
-    public_key_id,
-    sign,
-    signing_key_from_secret,
-)
+from app.letters.verification import canonical_json, new_verification_code, pdf_sha256
 from app.problems import LetterRevoked, NotFound
 from app.queue.models import Decision
+from app.signing.pdf import Attachment, SignedPdf, sign_pdf
 
-
-@cache
-def signing_key() -> Ed25519PrivateKey:
-    return signing_key_from_secret(get_settings().secret_key)
+FACTS_FILE = "imwu-letter-facts.json"
 
 
 def verify_url(code: str) -> str:
@@ -83,6 +74,24 @@ def _facts(
     )
 
 
+def signed_letter_pdf(facts: LetterFacts) -> SignedPdf:
+    """The final bytes of a letter, made here only: rendered, its facts embedded as canonical JSON
+    (`imwu-letter-facts.json`), then PAdES-signed with the current key. A reissued letter comes
+    through here again, so it is signed anew."""
+    facts_file = Attachment(
+        name=FACTS_FILE,
+        data=canonical_json(facts_dict(facts)),
+        mime_type="application/json",
+        description=f"The facts this letter certifies ({facts.verification_code})",
+    )
+    return sign_pdf(
+        render_letter(facts),
+        reason=f"IMWU opinion letter {facts.reference} ({facts.verification_code})",
+        contact_info=facts.verify_url,
+        attachments=(facts_file,),
+    )
+
+
 def _store(
     session: Session,
     *,
@@ -91,21 +100,19 @@ def _store(
     facts: LetterFacts,
     issued_by: Account,
 ) -> Letter:
-    pdf = render_letter(facts)
-    digest = hashlib.sha256(pdf).hexdigest()
-    signed = facts_dict(facts)
-    key = signing_key()
+    signed = signed_letter_pdf(facts)
     letter = Letter(
         request_id=request.id,
         decision_id=decision.id,
         verification_code=facts.verification_code,
         status="valid",
         language=facts.language,
-        facts=signed,
-        pdf=pdf,
-        pdf_sha256=digest,
-        signature=sign(key, signed, digest),
-        key_id=public_key_id(key.public_key()),
+        facts=facts_dict(facts),
+        pdf=signed.pdf,
+        pdf_sha256=pdf_sha256(signed.pdf),
+        signature_scheme=signed.scheme,
+        key_id=signed.key_id,
+        certificate_fingerprint=signed.certificate_fingerprint,
         issued_by_id=issued_by.id,
         issued_at=utcnow(),
     )

@@ -68,7 +68,7 @@ class TestUnknownLetterCode:
                 facts["reference"],
                 facts["worker"]["family_name"],
                 facts["worker"]["date_of_birth"],
-                facts["signature"],
+                facts["key_id"],
                 case.id,
             ):
                 assert fact not in response.text

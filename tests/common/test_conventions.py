@@ -17,6 +17,7 @@ PURE_MODULES = [
     APP / "documents" / "filenames.py",
     APP / "common" / "form.py",
     APP / "common" / "findings.py",
+    APP / "signing" / "keys.py",
 ]
 
 

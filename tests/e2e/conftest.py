@@ -122,6 +122,7 @@ def server(browser_path: str) -> Iterator[Server]:
         **os.environ,
         "IMWU_DATABASE_URL": f"sqlite:///{workdir}/e2e.sqlite3",
         "IMWU_STORAGE_DIR": str(workdir / "storage"),
+        "IMWU_SIGNING_KEYS_DIR": str(workdir / "keys"),
         "IMWU_ENVIRONMENT": "development",
         "IMWU_PUBLIC_BASE_URL": base_url,
         "IMWU_VERIFY_RATE_PER_MINUTE": "1000",

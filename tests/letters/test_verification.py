@@ -1,30 +1,17 @@
-"""Verification codes, canonical JSON and Ed25519 signatures over the facts and the PDF hash."""
+"""Verification codes and the canonical JSON of the facts embedded in a letter."""
 
-import hashlib
 from datetime import date
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.letters import verification as v
 from app.letters.facts import facts_dict
-from app.letters.render import render_letter
 from tests.letters.test_render import make_facts
-
-SECRET = "a-test-secret-that-is-long-enough-0123456789"
-
-
-@pytest.fixture(scope="module")
-def key() -> Ed25519PrivateKey:
-    return v.signing_key_from_secret(SECRET)
 
 
 @pytest.fixture(scope="module")
 def facts() -> dict[str, object]:
     return facts_dict(make_facts())
-
-
-DIGEST = hashlib.sha256(b"%PDF-1.4 letter").hexdigest()
 
 
 class TestVerificationCode:
@@ -83,92 +70,3 @@ class TestCanonicalJson:
             v.canonical_json({"day": date(2026, 1, 1)})
         with pytest.raises(ValueError, match="Out of range float"):
             v.canonical_json({"x": float("nan")})
-
-
-class TestSigningKey:
-    def test_derivation_is_deterministic(self, key: Ed25519PrivateKey) -> None:
-        again = v.signing_key_from_secret(SECRET)
-        assert v.public_key_pem(again) == v.public_key_pem(key)
-        assert v.public_key_id(again) == v.public_key_id(key)
-
-    def test_another_secret_gives_another_key(self, key: Ed25519PrivateKey) -> None:
-        other = v.signing_key_from_secret(SECRET + "x")
-        assert v.public_key_id(other) != v.public_key_id(key)
-
-    def test_empty_secret_is_refused(self) -> None:
-        with pytest.raises(ValueError, match="empty"):
-            v.signing_key_from_secret("")
-
-    def test_public_key_pem_round_trips(self, key: Ed25519PrivateKey) -> None:
-        pem = v.public_key_pem(key)
-        assert pem.startswith("-----BEGIN PUBLIC KEY-----")
-        loaded = v.load_public_key_pem(pem)
-        assert v.public_key_id(loaded) == v.public_key_id(key)
-        assert len(v.public_key_id(key)) == 16
-
-
-class TestSignature:
-    def test_round_trip(self, key: Ed25519PrivateKey, facts: dict[str, object]) -> None:
-        signature = v.sign(key, facts, DIGEST)
-        assert len(signature) == 86
-        assert "=" not in signature
-        assert v.verify_signature(key.public_key(), facts, DIGEST, signature)
-
-    def test_offline_check_of_a_rendered_letter(self, key: Ed25519PrivateKey) -> None:
-        letter = make_facts()
-        pdf = render_letter(letter)
-        signature = v.sign(key, facts_dict(letter), v.pdf_sha256(pdf))
-        public = v.load_public_key_pem(v.public_key_pem(key))
-        assert v.verify_signature(
-            public, facts_dict(letter), hashlib.sha256(pdf).hexdigest(), signature
-        )
-        tampered = pdf.replace(b"/Creator", b"/Creatox")
-        assert tampered != pdf
-        assert not v.verify_signature(public, facts_dict(letter), v.pdf_sha256(tampered), signature)
-
-    @pytest.mark.parametrize(
-        ("field", "value"),
-        [
-            ("passport_number", "C01X00T48"),
-            ("worker_date_of_birth", "1990-05-18"),
-            ("outcome", "negative"),
-        ],
-    )
-    def test_changing_one_fact_breaks_it(
-        self, key: Ed25519PrivateKey, facts: dict[str, object], field: str, value: str
-    ) -> None:
-        signature = v.sign(key, facts, DIGEST)
-        assert not v.verify_signature(key.public_key(), {**facts, field: value}, DIGEST, signature)
-
-    def test_changing_the_pdf_hash_breaks_it(
-        self, key: Ed25519PrivateKey, facts: dict[str, object]
-    ) -> None:
-        signature = v.sign(key, facts, DIGEST)
-        other = hashlib.sha256(b"another pdf").hexdigest()
-        assert not v.verify_signature(key.public_key(), facts, other, signature)
-
-    def test_another_key_does_not_verify(
-        self, key: Ed25519PrivateKey, facts: dict[str, object]
-    ) -> None:
-        signature = v.sign(key, facts, DIGEST)
-        other = v.signing_key_from_secret("another secret").public_key()
-        assert not v.verify_signature(other, facts, DIGEST, signature)
-
-    @pytest.mark.parametrize("signature", ["", "not base64!", "AAAA", "é" * 86])
-    def test_garbage_signatures_are_false(
-        self, key: Ed25519PrivateKey, facts: dict[str, object], signature: str
-    ) -> None:
-        assert not v.verify_signature(key.public_key(), facts, DIGEST, signature)
-
-    def test_malformed_pdf_hash_is_refused_when_signing(
-        self, key: Ed25519PrivateKey, facts: dict[str, object]
-    ) -> None:
-        with pytest.raises(ValueError, match="pdf_sha256"):
-            v.sign(key, facts, DIGEST.upper())
-
-    def test_payload_is_the_canonical_json_of_facts_and_hash(
-        self, facts: dict[str, object]
-    ) -> None:
-        payload = v.signed_payload(facts, DIGEST)
-        assert payload == v.canonical_json({"pdf_sha256": DIGEST, "facts": facts})
-        assert payload.startswith(b'{"facts":{')

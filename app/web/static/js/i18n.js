@@ -460,6 +460,7 @@ const en = {
   "verify.enter.hint": "Twelve letters and digits, printed under the QR code.",
   "verify.go": "Check",
   "verify.signature": "Signed with key {key}",
+  "verify.certificate": "Signing certificate (SHA-256):",
 };
 
 const fr = {
@@ -919,6 +920,7 @@ const fr = {
   "verify.enter.hint": "Douze lettres et chiffres, imprimés sous le code QR.",
   "verify.go": "Vérifier",
   "verify.signature": "Signée avec la clé {key}",
+  "verify.certificate": "Certificat de signature (SHA-256) :",
 };
 
 export const STRINGS = { en, fr };

@@ -89,6 +89,9 @@ function render() {
     h("p", {}, t("verify.intro")),
     h("dl", { class: "verify-facts" }, facts.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))),
     h("p", { class: "hint" }, t("verify.signature", { key: data.key_id })),
+    data.certificate_fingerprint
+      ? h("p", { class: "hint break" }, t("verify.certificate"), " ", h("span", { class: "code" }, data.certificate_fingerprint))
+      : null,
     codeForm(),
   );
 }
