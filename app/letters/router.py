@@ -138,6 +138,25 @@ def _certificate(info: CertificateInfo, status: CertificateStatus) -> Certificat
     )
 
 
+def _published() -> Certificates:
+    published = published_certificates()
+    return Certificates(
+        ca=_certificate(published.ca, "ca"),
+        certificates=[
+            _certificate(info, "current" if info.current else "retired")
+            for info in published.certificates
+        ],
+    )
+
+
+def _as_pem(body: Certificates) -> str:
+    """One PEM file, each certificate after a comment line naming it (PEM tools skip those)."""
+    return "".join(
+        f"# {c.status}{f' key {c.key_id}' if c.key_id else ''}: {c.subject}\n{c.pem}"
+        for c in (body.ca, *body.certificates)
+    )
+
+
 PEM_MEDIA_TYPE = "application/x-pem-file"
 
 
@@ -151,22 +170,13 @@ def certificates(
     format: Annotated[Literal["json", "pem"] | None, Query()] = None,
 ) -> Certificates | Response:
     """Every certificate that signs or signed letters (current and retired) and the service CA,
-    for checking letters offline. PEM with `Accept: application/x-pem-file` or `?format=pem`:
-    the CA first, then each signing certificate, current first."""
-    published = published_certificates()
-    body = Certificates(
-        ca=_certificate(published.ca, "ca"),
-        certificates=[
-            _certificate(info, "current" if info.current else "retired")
-            for info in published.certificates
-        ],
-    )
-    accept = http_request.headers.get("accept", "")
-    if format == "pem" or (format is None and PEM_MEDIA_TYPE in accept):
-        blocks = [f"# {c.status} {c.key_id or ''} {c.subject}\n{c.pem}" for c in
-                  (body.ca, *body.certificates)]
+    for checking letters offline; no token needed. PEM with `Accept: application/x-pem-file` or
+    `?format=pem`: the CA first, then each signing certificate, current first."""
+    body = _published()
+    wants_pem = PEM_MEDIA_TYPE in http_request.headers.get("accept", "")
+    if format == "pem" or (format is None and wants_pem):
         return Response(
-            "".join(blocks),
+            _as_pem(body),
             media_type=PEM_MEDIA_TYPE,
             headers={"Content-Disposition": 'inline; filename="imwu-certificates.pem"'},
         )

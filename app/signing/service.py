@@ -60,6 +60,7 @@ class Published:
 
 _lock = threading.Lock()
 _cached: tuple[object, Signer] | None = None
+_published: tuple[object, "Published"] | None = None
 
 
 def _directory(settings: Settings) -> KeyDirectory:
@@ -133,16 +134,26 @@ def rotate_keys() -> tuple[str, str]:
 
 
 def certificates() -> Published:
-    """Every certificate a signature of this service may name, and the CA."""
+    """Every certificate a signature of this service may name, and the CA (read again when the
+    keys directory changes: a rotation adds files)."""
+    global _published
     signer = current_signer()
+    directory = _directory(get_settings())
+    changed = directory.root.stat().st_mtime_ns if directory.root.is_dir() else None
+    source = (signer.fingerprint, signer.ca.fingerprint(hashes.SHA256()), directory.root, changed)
+    cached = _published
+    if cached is not None and cached[0] == source:
+        return cached[1]
     current = CertificateInfo(signer.certificate, current=True)
     kept = [
         CertificateInfo(certificate)
-        for certificate in _directory(get_settings()).certificates()
+        for certificate in directory.certificates()
         if CertificateInfo(certificate).fingerprint != current.fingerprint
     ]
     kept.sort(key=lambda info: info.certificate.not_valid_before_utc, reverse=True)
-    return Published(ca=CertificateInfo(signer.ca), certificates=(current, *kept))
+    published = Published(ca=CertificateInfo(signer.ca), certificates=(current, *kept))
+    _published = (source, published)
+    return published
 
 
 def certificate_for(key_id: str) -> x509.Certificate | None:
