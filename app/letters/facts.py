@@ -1,8 +1,9 @@
 """What an IMWU opinion letter says: its facts, the signed form of them, and their wording.
 
-`LetterFacts` is everything the letter states; `facts_dict` is the JSON-ready form that is signed
-(see `verification.signed_payload`). `letter_lines` phrases the facts in the letter's language
-(English or French) as a list of `Line`s, which `render.py` lays out on the page.
+`LetterFacts` is everything the letter states; `facts_dict` is the JSON-ready form that is embedded
+in the signed PDF (`imwu-letter-facts.json`, see `letters.service.signed_letter_pdf`).
+`letter_lines` phrases the facts in the letter's language (English or French) as a list of
+`Line`s, which `render.py` lays out on the page.
 
 Sources: the employer compliance fee (CAD 230, R303.1), its waivers (R299(2), R209.9) and the fee
 exemption codes come from the reference notes (`rules_notes.md` §3-4) and the `exemption_codes.json`
