@@ -29,12 +29,14 @@ from app.migrate import upgrade  # noqa: E402
 from app.signing.service import ensure_keys  # noqa: E402
 
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+# The service CA and a signing key in the temporary directory, before any app starts (some test
+# modules start one while they are collected).
+ensure_keys()
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _migrated_database() -> Iterator[None]:
     upgrade(DATABASE_URL)
-    ensure_keys()  # the service CA and a signing key in the temporary directory
     yield
     get_engine().dispose()
     shutil.rmtree(_TMP, ignore_errors=True)
