@@ -76,7 +76,7 @@ def upload(page: Any, kind: str, file: Path) -> None:
 
 
 def screenshot(page: Any, name: str, *, top: bool = True) -> None:
-    """A viewport-sized PNG under docs/screenshots/ (committed as an artefact), from the top of
+    """A viewport-sized PNG under SCREENSHOTS (docs/screenshots/ when refreshed on purpose), from the top of
     the page unless `top` is False (then where the page is scrolled to)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     if top:
