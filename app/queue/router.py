@@ -209,6 +209,7 @@ def decide(
 @router.get(
     "/requests/{request_id}/decision/readiness",
     response_model=DecisionReadiness,
+    response_model_exclude_none=True,
     responses=problem_responses(404),
 )
 def decision_readiness(

@@ -48,16 +48,12 @@ def ask(
     kinds: tuple[str, ...] = (),
     fields: tuple[str, ...] = (),
 ) -> Any:
-    return client.post(
-        f"/api/v1/requests/{request_id}/info-requests",
-        json={
-            "message": "Please send what is asked.",
-            "items": [{"kind": kind} for kind in kinds],
-            "fields": list(fields),
-            "due_date": "2099-01-01",
-        },
-        headers=reviewer,
-    )
+    body: dict[str, Any] = {"message": "Please send what is asked.", "due_date": "2099-01-01"}
+    if kinds:
+        body["items"] = [{"kind": kind} for kind in kinds]
+    if fields:
+        body["fields"] = list(fields)
+    return client.post(f"/api/v1/requests/{request_id}/info-requests", json=body, headers=reviewer)
 
 
 def asked_case(
