@@ -81,7 +81,12 @@ def letter_facts_missing(missing: list[str]) -> DecisionBlocked:
         f"{len(missing)} fact(s) the letter prints are missing from the revision",
         extra={
             "reasons": [
-                {"code": "letter_fact_missing", "field": pointer, "detail": "missing"}
+                {
+                    "code": "letter_fact_missing",
+                    "detail": "A fact the letter prints is missing",
+                    "field": pointer,
+                    "outcomes": ["positive", "negative", "not_eligible"],
+                }
                 for pointer in missing
             ]
         },
