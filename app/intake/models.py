@@ -33,9 +33,9 @@ class RequestStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-# Only a draft is edited freely. After submit the form is frozen in revisions; an open
-# information request lets the organization change what it names, nothing else.
-EDITABLE_STATUSES = (RequestStatus.DRAFT,)
+# Where the form or its documents may change at all: a draft freely; after submit the form is
+# frozen in revisions, and an open information request lets the organization change what it
+# names, nothing else (`app.revisions.scope`).
 CHANGEABLE_STATUSES = (RequestStatus.DRAFT, RequestStatus.INFO_REQUESTED)
 WITHDRAWABLE_STATUSES = (
     RequestStatus.DRAFT,
