@@ -25,6 +25,7 @@ from app.observability.middleware import RequestLogMiddleware
 from app.observability.router import router as metrics_router
 from app.problems import ServiceUnavailable, install_problem_handlers
 from app.queue.router import router as queue_router
+from app.revisions.router import router as revisions_router
 from app.signing.service import current_signer
 from app.triage.router import router as triage_router
 from app.web.router import router as web_router
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
         documents_router,
         triage_router,
         queue_router,
+        revisions_router,
         letters_router,
         audit_router,
     )

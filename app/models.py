@@ -6,6 +6,7 @@ from app.documents import models as documents_models
 from app.intake import models as intake_models
 from app.letters import models as letters_models
 from app.queue import models as queue_models
+from app.revisions import models as revisions_models
 from app.triage import models as triage_models
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "intake_models",
     "letters_models",
     "queue_models",
+    "revisions_models",
     "triage_models",
 ]

@@ -137,6 +137,12 @@ class DecisionExists(AppError):
     status, code, title = 409, "decision_exists", "This case is already decided"
 
 
+class DecisionBlocked(AppError):
+    """The current revision cannot carry this decision yet; `reasons` lists every cause."""
+
+    status, code, title = 422, "decision_blocked", "The case cannot be decided yet"
+
+
 class LetterRevoked(AppError):
     status, code, title = 409, "letter_revoked", "This letter no longer stands"
 

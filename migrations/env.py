@@ -27,18 +27,35 @@ def _configure(connection: Connection) -> None:
     )
 
 
-def run_migrations_online() -> None:
-    connection = context.config.attributes.get("connection")
-    if connection is not None:
+def _run(connection: Connection) -> None:
+    """Run the migrations. On SQLite, a batch operation copies a table, drops it and renames the
+    copy: with foreign keys enforced, dropping a table other rows point to fails. Enforcement is
+    off for the run (the PRAGMA only takes effect outside a transaction) and every reference is
+    checked before it ends."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+    try:
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration broke {len(broken)} foreign key(s)")
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
         return
     engine = make_engine(_url())
     with engine.connect() as conn:
-        _configure(conn)
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(conn)
     engine.dispose()
 
 

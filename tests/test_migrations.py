@@ -1,8 +1,10 @@
 """Migrations upgrade an empty database to the models, and step down and up with data present."""
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,6 +15,7 @@ from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from app.db import UNCOMPARED_INDEXES, Base, include_in_comparison, make_engine
 from app.migrate import alembic_config, downgrade, upgrade
 from tests.conftest import DATABASE_URL, IS_POSTGRES
+from tests.intake.scenarios import t11_body
 
 
 @pytest.fixture
@@ -48,7 +51,9 @@ def _differences(engine: Engine) -> list[object]:
 def _seed(engine: Engine, step: str) -> None:
     with engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO organization (id, name, created_at) VALUES (:id, :name, CURRENT_TIMESTAMP)"),
+            text(
+                "INSERT INTO organization (id, name, created_at) VALUES (:id, :name, CURRENT_TIMESTAMP)"
+            ),
             {"id": f"org-{step}", "name": f"Seed Org {step}"},
         )
 
@@ -145,3 +150,173 @@ def test_letters_signed_before_pdf_signatures_become_ed25519_legacy(empty_databa
         assert _letter(engine) == expected
     finally:
         engine.dispose()
+
+
+BEFORE_REVISIONS = "7d2c9e41b5a3"
+REVISIONS = "d9e4b1a7c2f5"
+NOW = "2026-11-30 10:00:00"
+
+
+def _insert(engine: Engine, table: str, **values: object) -> None:
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    with engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({marks})"), values)
+
+
+def _seed_cases_before_revisions(engine: Engine) -> None:
+    """A submitted case (two documents, triaged twice, a decision, an information request that
+    asked for a field the old way) and a draft, as the schema before revisions stored them."""
+    _insert(engine, "organization", id="org", name="Acme", created_at=NOW)
+    _insert(
+        engine,
+        "account",
+        id="rep",
+        role="representative",
+        name="R",
+        email="r@x.org",
+        organization_id="org",
+        created_at=NOW,
+    )
+    content = json.dumps(t11_body())
+    for case_id, status, submitted in (("case", "decided", NOW), ("draft", "draft", None)):
+        _insert(
+            engine,
+            "opinion_request",
+            id=case_id,
+            reference=f"IMWU-2026-{case_id}",
+            organization_id="org",
+            created_by_id="rep",
+            status=status,
+            version=3,
+            form_edition="IMM 5686",
+            language="en",
+            content=content,
+            documents_bytes_used=30,
+            created_at=NOW,
+            updated_at=NOW,
+            submitted_at=submitted,
+            triage_run=2,
+        )
+    for document_id, kind in (("doc-1", "job_offer"), ("doc-2", "cv")):
+        _insert(
+            engine,
+            "document",
+            id=document_id,
+            request_id="case",
+            kind=kind,
+            display_name=f"{kind}.pdf",
+            media_type="application/pdf",
+            size_bytes=15,
+            sha256=document_id.replace("-", "") * 8,
+            uploaded_by_id="rep",
+            created_at=NOW,
+        )
+    for run in (1, 2):
+        _insert(
+            engine,
+            "triage_finding",
+            id=f"finding-{run}",
+            request_id="case",
+            run=run,
+            position=0,
+            rule="code_unconfirmed",
+            outcome="review",
+            message_en="m",
+            message_fr="m",
+            fields='["/exemption/code"]',
+            reference_version=f"v{run}",
+            created_at=NOW,
+        )
+    _insert(
+        engine,
+        "info_request",
+        id="info",
+        request_id="case",
+        asked_by_id="rep",
+        message="?",
+        items='[{"kind": "diploma"}, {"field": "/work/duties"}]',
+        due_date="2099-01-01",
+        created_at=NOW,
+    )
+    _insert(
+        engine,
+        "decision",
+        id="decision",
+        request_id="case",
+        decided_by_id="rep",
+        outcome="positive",
+        exemption_code="T11",
+        reasons="[]",
+        conditions="[]",
+        letter_language="en",
+        suggest_lmia_route=False,
+        created_at=NOW,
+        business_days_to_decision=1,
+    )
+    _insert(
+        engine,
+        "letter",
+        id="letter",
+        request_id="case",
+        decision_id="decision",
+        verification_code="AAAA-BBBB-CCCC",
+        status="valid",
+        language="en",
+        facts="{}",
+        pdf_sha256="0" * 64,
+        signature="s",
+        key_id="k",
+        issued_by_id="rep",
+        issued_at=NOW,
+    )
+
+
+def _one(engine: Engine, query: str) -> Any:
+    with engine.connect() as connection:
+        return connection.execute(text(query)).one()
+
+
+def test_existing_cases_become_revision_1_and_step_down_again(empty_database: str) -> None:
+    upgrade(empty_database, BEFORE_REVISIONS)
+    engine = make_engine(empty_database)
+    try:
+        _seed_cases_before_revisions(engine)
+    finally:
+        engine.dispose()
+    upgrade(empty_database, REVISIONS)
+    engine = make_engine(empty_database)
+    try:
+        revision = _one(
+            engine,
+            "SELECT number, content, documents, reference_version, triage_run, created_by_id"
+            " FROM request_revision WHERE request_id = 'case'",
+        )
+        number, content, documents, version, run, author = revision
+        assert (number, version, run, author) == (1, "v2", 2, "rep")
+        assert _json(content) == t11_body()
+        assert [(d["id"], d["kind"], d["sha256"]) for d in _json(documents)] == [
+            ("doc-1", "job_offer", "doc1" * 8),
+            ("doc-2", "cv", "doc2" * 8),
+        ]
+        assert _one(engine, "SELECT revision FROM opinion_request WHERE id = 'case'")[0] == 1
+        assert _one(engine, "SELECT revision FROM opinion_request WHERE id = 'draft'")[0] == 0
+        assert _one(engine, "SELECT count(*) FROM request_revision")[0] == 1
+        assert _one(engine, "SELECT revision FROM decision")[0] == 1
+        assert _one(engine, "SELECT decision_id FROM letter")[0] == "decision"
+        items, fields = _one(engine, "SELECT items, fields FROM info_request")
+        assert (_json(items), _json(fields)) == ([{"kind": "diploma"}], ["/work/duties"])
+    finally:
+        engine.dispose()
+    downgrade(empty_database, BEFORE_REVISIONS)
+    engine = make_engine(empty_database)
+    try:
+        items = _one(engine, "SELECT items FROM info_request")[0]
+        assert _json(items) == [{"kind": "diploma"}, {"field": "/work/duties"}]
+        assert "request_revision" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value

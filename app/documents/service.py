@@ -24,7 +24,7 @@ from app.documents import inspection, sandbox
 from app.documents.filenames import display_name_for
 from app.documents.models import Document, DocumentKind
 from app.documents.storage import FileStore
-from app.intake.models import EDITABLE_STATUSES, OpinionRequest
+from app.intake.models import CHANGEABLE_STATUSES, OpinionRequest
 from app.problems import (
     DocumentTooLarge,
     DocumentUnreadable,
@@ -34,6 +34,7 @@ from app.problems import (
     UnsupportedMediaType,
     storage_problem,
 )
+from app.revisions.scope import check_kind, check_removable, open_scope
 
 
 @cache
@@ -96,8 +97,8 @@ def _too_large(used: int, limit: int, size: int) -> DocumentTooLarge:
     )
 
 
-def _require_editable(request: OpinionRequest) -> None:
-    if request.status not in EDITABLE_STATUSES:
+def _require_changeable(request: OpinionRequest) -> None:
+    if request.status not in CHANGEABLE_STATUSES:
         raise InvalidState(f"Documents cannot change while the request is '{request.status}'")
 
 
@@ -111,8 +112,9 @@ def add_document(
     filename: str | None,
     content_type: str | None,
 ) -> Document:
-    """Store one file of a request, or refuse it with nothing stored."""
-    _require_editable(request)
+    """Store one file of a request, or refuse it with nothing stored. After submit, only a
+    kind an open information request names is accepted."""
+    check_kind(open_scope(session, request=request), kind.value)
     limit = get_settings().max_request_bytes
     store = file_store()
     with _storage_faults():
@@ -209,7 +211,7 @@ def _reserve(session: Session, *, request: OpinionRequest, size: int, limit: int
         .where(
             OpinionRequest.id == request.id,
             OpinionRequest.documents_bytes_used + size <= limit,
-            OpinionRequest.status.in_(list(EDITABLE_STATUSES)),
+            OpinionRequest.status.in_(list(CHANGEABLE_STATUSES)),
         )
         .values(documents_bytes_used=OpinionRequest.documents_bytes_used + size)
         .execution_options(synchronize_session=False)
@@ -217,15 +219,25 @@ def _reserve(session: Session, *, request: OpinionRequest, size: int, limit: int
     if result.rowcount == 1:  # type: ignore[attr-defined]
         return
     session.refresh(request)
-    _require_editable(request)
+    _require_changeable(request)
     raise _too_large(request.documents_bytes_used, limit, size)
 
 
 def delete_document(
     session: Session, *, request: OpinionRequest, document: Document, actor_id: str
 ) -> None:
-    """Remove a document and free its bytes; the file goes once the deletion is committed."""
-    _require_editable(request)
+    """Remove a document and free its bytes; the file goes once the deletion is committed.
+    A document of a submitted revision is never removed."""
+    check_removable(session, request=request, document_id=document.id)
+    # Conditional on the state read: a submit or an answer that froze the document meanwhile wins.
+    freed = session.execute(
+        update(OpinionRequest)
+        .where(OpinionRequest.id == request.id, OpinionRequest.status == request.status)
+        .values(documents_bytes_used=OpinionRequest.documents_bytes_used - document.size_bytes)
+        .execution_options(synchronize_session=False)
+    )
+    if freed.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidState("The request changed meanwhile; read it again")
     record(
         session,
         actor_id=actor_id,
@@ -234,12 +246,6 @@ def delete_document(
         subject_type="document",
         subject_id=document.id,
         details={"kind": document.kind, "size_bytes": document.size_bytes},
-    )
-    session.execute(
-        update(OpinionRequest)
-        .where(OpinionRequest.id == request.id)
-        .values(documents_bytes_used=OpinionRequest.documents_bytes_used - document.size_bytes)
-        .execution_options(synchronize_session=False)
     )
     session.delete(document)
     session.flush()

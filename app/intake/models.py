@@ -33,7 +33,10 @@ class RequestStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-EDITABLE_STATUSES = (RequestStatus.DRAFT, RequestStatus.INFO_REQUESTED)
+# Where the form or its documents may change at all: a draft freely; after submit the form is
+# frozen in revisions, and an open information request lets the organization change what it
+# names, nothing else (`app.revisions.scope`).
+CHANGEABLE_STATUSES = (RequestStatus.DRAFT, RequestStatus.INFO_REQUESTED)
 WITHDRAWABLE_STATUSES = (
     RequestStatus.DRAFT,
     RequestStatus.SUBMITTED,
@@ -106,6 +109,8 @@ class OpinionRequest(Base):
     # Triage and queue state (issue 4): set on submit, changed by the queue's conditional UPDATEs.
     stream: Mapped[str | None] = mapped_column(String(30))
     triage_run: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The number of the latest frozen revision (`request_revision`); 0 while a draft.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     priority_reasons: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     due_date: Mapped[date | None] = mapped_column(Date)

@@ -30,6 +30,9 @@ class RequestOut(RequestContent):
     claimed_by_id: str | None = Field(default=None, description="The reviewer holding the case")
     claim_expires_at: datetime | None = None
     decided_at: datetime | None = None
+    revision: int | None = Field(
+        default=None, description="The latest frozen revision (1 at submit); null for a draft"
+    )
 
 
 class RequestPage(BaseModel):

@@ -25,7 +25,6 @@ from app.documents.service import present_kinds
 from app.eligibility import rules
 from app.eligibility.reference import load_reference
 from app.intake.models import (
-    EDITABLE_STATUSES,
     WITHDRAWABLE_STATUSES,
     OpinionRequest,
     ReferenceCounter,
@@ -42,8 +41,10 @@ from app.problems import (
     ValidationFailed,
     validation_failed,
 )
+from app.revisions.paths import changed_pointers
+from app.revisions.scope import check_fields, open_scope
+from app.revisions.service import freeze
 from app.triage.calendar import add_business_days
-from app.triage.service import run_and_store
 
 
 def next_reference(session: Session, *, year: int) -> str:
@@ -236,37 +237,35 @@ def patch_request(
     if_match: str | None,
     actor_id: str,
 ) -> OpinionRequest:
-    """Edit a draft (or a request waiting on more information) by merge patch."""
-    _require_editable(request)
+    """Edit a draft by merge patch. Once submitted the form is frozen: while an information
+    request is open, only the fields it names may change, and never the worker's identity."""
+    scope = open_scope(session, request=request)
     check_version(request, if_match)
     try:
         content = RequestContent.model_validate(merge_patch(request.content, patch))
     except ValidationError as exc:
         raise validation_failed(exc) from exc
+    stored = content.model_dump(mode="json")
+    changed = changed_pointers(request.content, stored)
+    check_fields(scope, changed)
     transition(
         session,
         request=request,
         values={
-            "content": content.model_dump(mode="json"),
+            "content": stored,
             "language": content.language,
             "exemption_code": content.exemption.code,
         },
-        from_statuses=EDITABLE_STATUSES,
+        from_statuses=(request.status,),
     )
-    changed = sorted(patch)
     record(
         session,
         actor_id=actor_id,
         action="request.edited",
         request_id=request.id,
-        details={"sections": changed},
+        details={"sections": sorted(patch), "fields": changed},
     )
     return request
-
-
-def _require_editable(request: OpinionRequest) -> None:
-    if request.status not in EDITABLE_STATUSES:
-        raise InvalidState(f"A request in status '{request.status}' cannot be edited")
 
 
 def withdraw(
@@ -322,8 +321,8 @@ def submit(
     if_match: str | None,
     actor_id: str,
 ) -> tuple[OpinionRequest, ValidationReport]:
-    """Freeze a complete draft as `submitted`, set its due date and triage it in the same
-    transaction; refuse with every blocking reason otherwise."""
+    """Freeze a complete draft as `submitted` and as revision 1, set its due date and triage it
+    in the same transaction; refuse with every blocking reason otherwise."""
     if request.status != RequestStatus.DRAFT:
         raise InvalidState(f"A request in status '{request.status}' cannot be submitted")
     check_version(request, if_match)
@@ -346,7 +345,7 @@ def submit(
         from_statuses=(RequestStatus.DRAFT,),
     )
     record(session, actor_id=actor_id, action="request.submitted", request_id=request.id)
-    run_and_store(session, request=request, actor_id=actor_id, today=now.date())
+    freeze(session, request=request, actor_id=actor_id, today=now.date())
     return request, result
 
 
@@ -373,5 +372,6 @@ def to_out(request: OpinionRequest) -> RequestOut:
             "claimed_by_id": request.claimed_by_id,
             "claim_expires_at": request.claim_expires_at,
             "decided_at": request.decided_at,
+            "revision": request.revision or None,
         }
     )

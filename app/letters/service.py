@@ -6,6 +6,7 @@ file and the certificate chain in its signature: the PDF and the CA certificate
 """
 
 from datetime import date
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,9 +21,12 @@ from app.intake.models import OpinionRequest
 from app.letters.models import Letter
 from app.letters.render import LetterFacts, facts_dict, render_letter
 from app.letters.verification import canonical_json, new_verification_code, pdf_sha256
-from app.problems import LetterRevoked, NotFound
+from app.problems import DecisionBlocked, LetterRevoked, NotFound
 from app.queue.models import Decision
+from app.revisions.service import revision_of_decision
 from app.signing.pdf import Attachment, SignedPdf, sign_pdf
+
+T = TypeVar("T")
 
 FACTS_FILE = "imwu-letter-facts.json"
 
@@ -32,37 +36,94 @@ def verify_url(code: str) -> str:
     return f"{get_settings().public_base_url.rstrip('/')}/verify/{code}"
 
 
+# Every fact of the form a letter prints (JSON pointers). A letter certifies them as given in the
+# decided revision; one missing is a `decision_blocked`, never a stand-in value.
+LETTER_FACTS: Final[tuple[str, ...]] = (
+    "/employer/name",
+    "/worker/family_name",
+    "/worker/given_names",
+    "/worker/date_of_birth",
+    "/worker/citizenship",
+    "/worker/passport/number",
+    "/work/job_title",
+    "/work/noc_code",
+    "/work/location/city",
+    "/work/location/province",
+    "/work/start_date",
+    "/work/end_date",
+)
+
+
+def missing_letter_facts(content: RequestContent) -> list[str]:
+    """The `LETTER_FACTS` the form leaves empty, in that order."""
+    data = content.model_dump()
+    missing = []
+    for pointer in LETTER_FACTS:
+        value: Any = data
+        for part in pointer[1:].split("/"):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None or value == "":
+            missing.append(pointer)
+    return missing
+
+
+def letter_facts_missing(missing: list[str]) -> DecisionBlocked:
+    return DecisionBlocked(
+        f"{len(missing)} fact(s) the letter prints are missing from the revision",
+        extra={
+            "reasons": [
+                {
+                    "code": "letter_fact_missing",
+                    "detail": "A fact the letter prints is missing",
+                    "field": pointer,
+                    "outcomes": ["positive", "negative", "not_eligible"],
+                }
+                for pointer in missing
+            ]
+        },
+    )
+
+
+def _given(value: T | None, pointer: str) -> T:
+    if value is None:
+        raise letter_facts_missing([pointer])
+    return value
+
+
 def _facts(
     request: OpinionRequest,
     decision: Decision,
     *,
+    content: RequestContent,
     code: str,
     issued_on: date,
     supersedes: str | None,
 ) -> LetterFacts:
-    content = RequestContent.model_validate(request.content)
+    """The letter's facts, from the decided revision's form (`content`) only."""
+    missing = missing_letter_facts(content)
+    if missing:
+        raise letter_facts_missing(missing)
     record_ = load_reference().codes[decision.exemption_code]
     worker, work = content.worker, content.work
-    location = ", ".join(p for p in (work.location.city, work.location.province) if p)
     return LetterFacts(
         reference=request.reference,
         issued_on=issued_on,
         language=decision.letter_language,  # type: ignore[arg-type]
         outcome=decision.outcome,  # type: ignore[arg-type]
-        employer_name=content.employer.name or "",
-        worker_family_name=worker.family_name or "",
-        worker_given_names=worker.given_names or "",
-        worker_date_of_birth=worker.date_of_birth or issued_on,
-        worker_citizenship=worker.citizenship or "",
-        passport_number=worker.passport.number or "",
+        employer_name=_given(content.employer.name, "/employer/name"),
+        worker_family_name=_given(worker.family_name, "/worker/family_name"),
+        worker_given_names=_given(worker.given_names, "/worker/given_names"),
+        worker_date_of_birth=_given(worker.date_of_birth, "/worker/date_of_birth"),
+        worker_citizenship=_given(worker.citizenship, "/worker/citizenship"),
+        passport_number=_given(worker.passport.number, "/worker/passport/number"),
         exemption_code=record_.code,
         exemption_title=record_.title or "",
         regulation=record_.regulation,
-        job_title=work.job_title or "",
-        noc_code=work.noc_code or "",
-        location=location,
-        period_from=work.start_date or issued_on,
-        period_to=work.end_date or issued_on,
+        job_title=_given(work.job_title, "/work/job_title"),
+        noc_code=_given(work.noc_code, "/work/noc_code"),
+        location=f"{work.location.city}, {work.location.province}",
+        period_from=_given(work.start_date, "/work/start_date"),
+        period_to=_given(work.end_date, "/work/end_date"),
         conditions=tuple(decision.conditions),
         reasons=tuple(decision.reasons),
         employer_compliance_fee=record_.employer_compliance_fee,
@@ -133,19 +194,36 @@ def _store(
 PREVIEW_CODE = "PREVIEW"
 
 
-def preview_letter(request: OpinionRequest, decision: Decision) -> bytes:
-    """The letter a decision would issue, rendered but neither signed nor stored; its code
-    (`PREVIEW`) verifies as unknown."""
-    facts = _facts(request, decision, code=PREVIEW_CODE, issued_on=utcnow().date(), supersedes=None)
+def preview_letter(request: OpinionRequest, decision: Decision, content: RequestContent) -> bytes:
+    """The letter a decision would issue on the revision `content`, rendered but neither signed
+    nor stored; its code (`PREVIEW`) verifies as unknown."""
+    facts = _facts(
+        request,
+        decision,
+        content=content,
+        code=PREVIEW_CODE,
+        issued_on=utcnow().date(),
+        supersedes=None,
+    )
     return render_letter(facts)
 
 
 def issue_letter(
-    session: Session, *, request: OpinionRequest, decision: Decision, issued_by: Account
+    session: Session,
+    *,
+    request: OpinionRequest,
+    decision: Decision,
+    content: RequestContent,
+    issued_by: Account,
 ) -> Letter:
-    """Render, sign and store the letter of a decision."""
+    """Render, sign and store the letter of a decision on the revision `content`."""
     facts = _facts(
-        request, decision, code=new_verification_code(), issued_on=utcnow().date(), supersedes=None
+        request,
+        decision,
+        content=content,
+        code=new_verification_code(),
+        issued_on=utcnow().date(),
+        supersedes=None,
     )
     return _store(session, request=request, decision=decision, facts=facts, issued_by=issued_by)
 
@@ -225,9 +303,11 @@ def reissue(
         decision.conditions = conditions
     if language is not None:
         decision.letter_language = language
+    revision = revision_of_decision(session, request_id=request.id, number=decision.revision)
     facts = _facts(
         request,
         decision,
+        content=RequestContent.model_validate(revision.content),
         code=new_verification_code(),
         issued_on=utcnow().date(),
         supersedes=letter.verification_code,

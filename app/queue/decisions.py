@@ -1,4 +1,6 @@
-"""Decisions: the holder decides, the case freezes as `decided`, and a letter is issued."""
+"""Decisions: the holder decides on the current revision, the case freezes as `decided`, and a
+letter certifying that revision is issued. A decision the revision cannot carry is refused with
+every reason (`decision_blocked`, see `readiness`)."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -6,21 +8,26 @@ from sqlalchemy.orm import Session
 from app.audit.service import record
 from app.auth.models import Account
 from app.common.clock import utcnow
+from app.common.form import RequestContent
 from app.eligibility.reference import load_reference
 from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.service import check_version, transition
 from app.letters.models import Letter
 from app.letters.service import issue_letter, preview_letter
 from app.problems import (
+    DecisionBlocked,
     DecisionExists,
     FieldError,
     InvalidState,
     ValidationFailed,
 )
 from app.queue.models import Decision
-from app.queue.schemas import DecisionCreate
+from app.queue.readiness import blocking_messages, readiness
+from app.queue.schemas import DecisionCreate, DecisionOut, ResolutionRecord
 from app.queue.service import require_holder
+from app.revisions.service import current_revision, revision_of_decision
 from app.triage.calendar import business_days_between
+from app.triage.service import findings_of_run, resolutions_of
 
 
 def _check_decision(data: DecisionCreate) -> str:
@@ -51,10 +58,13 @@ def decide(
     data: DecisionCreate,
     if_match: str | None,
 ) -> tuple[Decision, Letter]:
-    """Record the holder's decision, freeze the case and issue its letter, in one transaction."""
+    """Record the holder's decision on the current revision, freeze the case and issue its
+    letter, in one transaction."""
     if request.status == RequestStatus.DECIDED:
         raise DecisionExists("This case is already decided")
-    draft = _draft(reviewer=reviewer, request=request, data=data, if_match=if_match)
+    draft, content = _draft(
+        session, reviewer=reviewer, request=request, data=data, if_match=if_match
+    )
     now = utcnow()
     transition(
         session,
@@ -76,9 +86,15 @@ def decide(
         request_id=request.id,
         subject_type="decision",
         subject_id=decision.id,
-        details={"outcome": data.outcome, "exemption_code": decision.exemption_code},
+        details={
+            "outcome": data.outcome,
+            "exemption_code": decision.exemption_code,
+            "revision": decision.revision,
+        },
     )
-    letter = issue_letter(session, request=request, decision=decision, issued_by=reviewer)
+    letter = issue_letter(
+        session, request=request, decision=decision, content=content, issued_by=reviewer
+    )
     return decision, letter
 
 
@@ -86,33 +102,78 @@ def preview(
     session: Session, *, reviewer: Account, request: OpinionRequest, data: DecisionCreate
 ) -> bytes:
     """The letter this decision would issue, for the holder to read before deciding."""
-    del session
-    return preview_letter(request, _draft(reviewer=reviewer, request=request, data=data))
+    draft, content = _draft(session, reviewer=reviewer, request=request, data=data)
+    return preview_letter(request, draft, content)
 
 
 def _draft(
+    session: Session,
     *,
     reviewer: Account,
     request: OpinionRequest,
     data: DecisionCreate,
     if_match: str | None = None,
-) -> Decision:
-    """The decision the holder asks for, checked but not stored (decide and preview share it)."""
+) -> tuple[Decision, RequestContent]:
+    """The decision the holder asks for on the current revision, checked but not stored (decide
+    and preview share it), with the revision's form. A refusal states the revision's blocking
+    findings among its reasons."""
     require_holder(request, reviewer)
     if request.status != RequestStatus.IN_REVIEW:
         raise InvalidState(f"A request in status '{request.status}' cannot be decided")
     check_version(request, if_match)
-    return Decision(
+    code = _check_decision(data)
+    ready = readiness(session, request=request)
+    blocked = [reason for reason in ready.reasons if data.outcome in reason.outcomes]
+    revision = current_revision(session, request=request)
+    if blocked or revision is None:
+        raise DecisionBlocked(
+            f"{len(blocked)} reason(s) keep the case from a {data.outcome} decision",
+            extra={
+                "revision": ready.revision,
+                "reasons": [r.model_dump(mode="json", exclude_none=True) for r in blocked],
+            },
+        )
+    reasons = list(data.reasons)
+    if data.outcome != "positive":
+        stated = blocking_messages(session, revision=revision, language=data.letter_language)
+        reasons += [message for message in stated if message not in reasons]
+    draft = Decision(
         request_id=request.id,
         decided_by_id=reviewer.id,
         outcome=data.outcome,
-        exemption_code=_check_decision(data),
-        reasons=list(data.reasons),
+        exemption_code=code,
+        reasons=reasons,
         conditions=list(data.conditions),
         letter_language=data.letter_language,
         suggest_lmia_route=data.suggest_lmia_route,
+        revision=revision.number,
     )
+    return draft, RequestContent.model_validate(revision.content)
 
 
 def decision_of(session: Session, *, request_id: str) -> Decision | None:
     return session.scalar(select(Decision).where(Decision.request_id == request_id))
+
+
+def decision_out(session: Session, *, decision: Decision) -> DecisionOut:
+    """The decision record with the resolutions of the findings of its revision."""
+    revision = revision_of_decision(
+        session, request_id=decision.request_id, number=decision.revision
+    )
+    findings = findings_of_run(session, request_id=decision.request_id, run=revision.triage_run)
+    resolved = resolutions_of(session, finding_ids=[f.id for f in findings])
+    out = DecisionOut.model_validate(decision)
+    out.resolutions = [
+        ResolutionRecord(
+            finding_id=f.id,
+            rule=f.rule,
+            outcome=f.outcome,
+            resolution=resolved[f.id].resolution,
+            note=resolved[f.id].note,
+            resolved_by_id=resolved[f.id].resolved_by_id,
+            resolved_at=resolved[f.id].resolved_at,
+        )
+        for f in findings
+        if f.id in resolved
+    ]
+    return out

@@ -1,6 +1,7 @@
-"""Requests for more information: the holder asks, the service clock stops, the organization
-answers (documents and field changes inside the same budget), the case returns to its holder and
-is triaged again."""
+"""Requests for more information: the holder names the document kinds and form fields that may
+change, the service clock stops, the organization changes those and nothing else (see
+`app.revisions.scope`), and its answer freezes the next revision, which is triaged again; the case
+returns to its holder."""
 
 from datetime import date
 
@@ -12,20 +13,55 @@ from app.auth.models import Account
 from app.common.clock import utcnow
 from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.service import transition
-from app.problems import InvalidState, NotFound, ValidationFailed
+from app.problems import FieldError, InvalidState, NotFound, ValidationFailed
 from app.queue.models import InfoRequest
 from app.queue.schemas import InfoRequestCreate
 from app.queue.service import _lease_end, require_holder
+from app.revisions.paths import UnknownPath, to_pointer, touches_identity
+from app.revisions.service import freeze
 from app.triage.calendar import add_business_days, business_days_between
-from app.triage.service import run_and_store
+
+
+def asked_fields(paths: list[str]) -> list[str]:
+    """The JSON pointers of the fields asked for, checked against the form schema; unknown
+    paths and the worker's identity (frozen after submit) are refused, each named."""
+    pointers: list[str] = []
+    errors: list[FieldError] = []
+    for index, path in enumerate(paths):
+        try:
+            pointer = to_pointer(path)
+        except UnknownPath:
+            errors.append(
+                FieldError(pointer=f"/fields/{index}", message=f"unknown form field '{path}'")
+            )
+            continue
+        if touches_identity(pointer):
+            errors.append(
+                FieldError(
+                    pointer=f"/fields/{index}",
+                    message=f"'{path}' is the worker's identity, which cannot change after submit",
+                )
+            )
+        elif pointer not in pointers:
+            pointers.append(pointer)
+    if errors:
+        raise ValidationFailed(f"{len(errors)} field(s) cannot be asked for", errors=errors)
+    return pointers
 
 
 def ask(
     session: Session, *, reviewer: Account, request: OpinionRequest, data: InfoRequestCreate
 ) -> InfoRequest:
+    """The holder asks for documents of some kinds and/or new values of some fields."""
     require_holder(request, reviewer)
     if request.status != RequestStatus.IN_REVIEW:
         raise InvalidState(f"A request in status '{request.status}' cannot be asked for more")
+    if not data.items and not data.fields:
+        raise ValidationFailed(
+            "Ask for at least one document kind or field",
+            errors=[FieldError(pointer="/items", message="ask for a document kind or a field")],
+        )
+    fields = asked_fields(data.fields)
     if data.due_date < utcnow().date():
         raise ValidationFailed("The due date is in the past")
     now = utcnow()
@@ -40,7 +76,8 @@ def ask(
         request_id=request.id,
         asked_by_id=reviewer.id,
         message=data.message,
-        items=[item.model_dump(exclude_none=True) for item in data.items],
+        items=[{"kind": kind} for kind in dict.fromkeys(item.kind.value for item in data.items)],
+        fields=fields,
         due_date=data.due_date,
         created_at=now,
     )
@@ -53,7 +90,11 @@ def ask(
         request_id=request.id,
         subject_type="info_request",
         subject_id=info.id,
-        details={"items": len(data.items), "due_date": data.due_date.isoformat()},
+        details={
+            "kinds": [item["kind"] for item in info.items],
+            "fields": fields,
+            "due_date": data.due_date.isoformat(),
+        },
     )
     return info
 
@@ -84,8 +125,9 @@ def respond(
     info_id: str,
     message: str | None,
 ) -> InfoRequest:
-    """The organization answers: the case goes back to its holder with a fresh lease, the due
-    date moves by the business days the clock was stopped, and triage runs again."""
+    """The organization answers: what it changed is frozen as the next revision and triaged, the
+    case goes back to its holder with a fresh lease, and the due date moves by the business days
+    the clock was stopped."""
     info = session.get(InfoRequest, info_id) if len(info_id) <= 36 else None
     if info is None or info.request_id != request.id:
         raise NotFound("No such information request")
@@ -124,7 +166,7 @@ def respond(
         subject_id=info.id,
         details={"paused_business_days": paused},
     )
-    run_and_store(session, request=request, actor_id=account.id, today=now.date())
+    freeze(session, request=request, actor_id=account.id, today=now.date(), info_request_id=info.id)
     return info
 
 

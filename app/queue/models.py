@@ -19,6 +19,8 @@ class InfoRequest(Base):
     asked_by_id: Mapped[str] = mapped_column(ForeignKey("account.id"))
     message: Mapped[str] = mapped_column(Text)
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # JSON pointers of the form fields the organization may change while the request is open.
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     due_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     responded_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -47,3 +49,5 @@ class Decision(Base):
     suggest_lmia_route: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     business_days_to_decision: Mapped[int] = mapped_column(Integer, default=0)
+    # The revision (`request_revision.number`) the decision was made on; its letter certifies it.
+    revision: Mapped[int] = mapped_column(Integer)

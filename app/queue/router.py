@@ -11,19 +11,24 @@ from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.schemas import RequestOut
 from app.intake.service import to_out
 from app.problems import NotFound, problem_responses
-from app.queue import decisions, info, listing, service
+from app.queue import decisions, info, listing, resolutions, service
 from app.queue.models import InfoRequest
+from app.queue.readiness import readiness
 from app.queue.schemas import (
     ClaimNextBody,
     DecisionCreate,
     DecisionOut,
+    DecisionReadiness,
     InfoRequestCreate,
     InfoRequestOut,
     InfoResponse,
     QueuePage,
     ReassignBody,
+    ResolutionCreate,
     Stats,
 )
+from app.triage.schemas import StoredFinding
+from app.triage.service import stored_findings
 
 router = APIRouter(
     prefix="/api/v1",
@@ -192,11 +197,52 @@ def decide(
     body: DecisionCreate,
     if_match: IfMatch = None,
 ) -> DecisionOut:
-    """The holder decides; the case is frozen and its letter issued."""
+    """The holder decides on the current revision; the case is frozen and its letter issued.
+    `422 decision_blocked` lists every reason the revision cannot carry this outcome (see
+    `GET .../decision/readiness`)."""
     decision, _letter = decisions.decide(
         session, reviewer=account, request=request, data=body, if_match=if_match
     )
-    return DecisionOut.model_validate(decision)
+    return decisions.decision_out(session, decision=decision)
+
+
+@router.get(
+    "/requests/{request_id}/decision/readiness",
+    response_model=DecisionReadiness,
+    response_model_exclude_none=True,
+    responses=problem_responses(404),
+)
+def decision_readiness(
+    request: CurrentRequest, session: SessionDep, _account: Staff
+) -> DecisionReadiness:
+    """Which outcomes the current revision can carry now, and every reason it cannot carry the
+    others (the `decision_blocked` reasons); changes nothing."""
+    return readiness(session, request=request)
+
+
+@router.post(
+    "/requests/{request_id}/findings/{finding_id}/resolution",
+    response_model=StoredFinding,
+    responses=problem_responses(404, 409, 422),
+)
+def resolve_finding(
+    request: CurrentRequest,
+    session: SessionDep,
+    account: Staff,
+    finding_id: Annotated[str, Path(max_length=36)],
+    body: ResolutionCreate,
+) -> StoredFinding:
+    """The holder accepts or overrides (with a note) a finding of the current revision; every
+    `review` finding needs one before a positive decision."""
+    finding = resolutions.resolve(
+        session, reviewer=account, request=request, finding_id=finding_id, data=body
+    )
+    [out] = [
+        f
+        for f in stored_findings(session, request_id=request.id, run=finding.run)
+        if f.id == finding.id
+    ]
+    return out
 
 
 @router.post(
@@ -219,11 +265,12 @@ def preview_decision(
     responses=problem_responses(404),
 )
 def read_decision(request: CurrentRequest, session: SessionDep) -> DecisionOut:
-    """The decision on the case, with its reasons and conditions."""
+    """The decision on the case: its revision, reasons, conditions and the holder's resolutions
+    of that revision's findings."""
     decision = decisions.decision_of(session, request_id=request.id)
     if decision is None:
         raise NotFound("The case has not been decided")
-    return DecisionOut.model_validate(decision)
+    return decisions.decision_out(session, decision=decision)
 
 
 @router.get("/stats", response_model=Stats)

@@ -1,34 +1,35 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.documents.models import DocumentKind
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Pointer = Annotated[str, StringConstraints(pattern=r"^(/[A-Za-z0-9_]+){1,4}$")]
+FormPath = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^/?[A-Za-z0-9_]+([./][A-Za-z0-9_]+){0,4}$"),
+    Field(examples=["/worker/passport/expiry_date", "worker.passport.expiry_date"]),
+]
 
 
 class InfoItem(BaseModel):
-    """One thing asked for: a document kind, or a field of the request (a JSON pointer)."""
+    """One document asked for, by kind."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: DocumentKind | None = None
-    field: Pointer | None = None
-
-    @model_validator(mode="after")
-    def _one_of(self) -> "InfoItem":
-        if (self.kind is None) == (self.field is None):
-            raise ValueError("give exactly one of kind or field")
-        return self
+    kind: DocumentKind
 
 
 class InfoRequestCreate(BaseModel):
+    """What the organization must send: documents of the named kinds and/or new values for the
+    named form fields (JSON pointers or dotted paths); nothing else may change meanwhile."""
+
     model_config = ConfigDict(extra="forbid")
 
     message: Text
-    items: list[InfoItem] = Field(min_length=1, max_length=20)
+    items: list[InfoItem] = Field(default_factory=list, max_length=20)
+    fields: list[FormPath] = Field(default_factory=list, max_length=40)
     due_date: date
 
 
@@ -46,6 +47,7 @@ class InfoRequestOut(BaseModel):
     asked_by_id: str
     message: str
     items: list[InfoItem]
+    fields: list[str] = Field(description="JSON pointers of the fields that may change")
     due_date: date
     created_at: datetime
     responded_at: datetime | None
@@ -83,6 +85,18 @@ class DecisionCreate(BaseModel):
     )
 
 
+class ResolutionRecord(BaseModel):
+    """One finding of the decided revision and the holder's resolution of it."""
+
+    finding_id: str
+    rule: str
+    outcome: str
+    resolution: str
+    note: str | None
+    resolved_by_id: str
+    resolved_at: datetime
+
+
 class DecisionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -96,6 +110,42 @@ class DecisionOut(BaseModel):
     letter_language: str
     suggest_lmia_route: bool
     created_at: datetime
+    revision: int = Field(description="The revision decided on; its letter certifies it")
+    resolutions: list[ResolutionRecord] = Field(default_factory=list)
+
+
+class ResolutionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resolution: Literal["accepted", "overridden"]
+    note: Text | None = Field(default=None, description="Required to override")
+
+
+DecisionOutcome = Literal["positive", "negative", "not_eligible"]
+
+
+class BlockReason(BaseModel):
+    """One reason the current revision cannot carry a decision (`decision_blocked`)."""
+
+    code: Literal[
+        "blocking_finding",
+        "finding_unresolved",
+        "required_document_missing",
+        "letter_fact_missing",
+        "no_revision",
+    ]
+    detail: str
+    finding_id: str | None = None
+    rule: str | None = None
+    kind: str | None = None
+    field: str | None = Field(default=None, description="JSON pointer of a missing letter fact")
+    outcomes: tuple[DecisionOutcome, ...] = Field(description="The outcomes it blocks")
+
+
+class DecisionReadiness(BaseModel):
+    revision: int | None = Field(description="The revision a decision would be made on")
+    decidable: dict[DecisionOutcome, bool]
+    reasons: list[BlockReason]
 
 
 class QueueItem(BaseModel):

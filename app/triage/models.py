@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.clock import utcnow
@@ -25,3 +25,25 @@ class TriageFinding(Base):
     fields: Mapped[list[str]] = mapped_column(JSON)
     reference_version: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FindingResolution(Base):
+    """The holder's word on one finding of the current revision: `accepted` (checked, it stands
+    as the rule says) or `overridden` (the holder disagrees, and says why in `note`). Every
+    `review` finding needs one before a positive decision; it is listed on the decision record."""
+
+    __tablename__ = "finding_resolution"
+    __table_args__ = (
+        CheckConstraint("resolution IN ('accepted', 'overridden')", name="resolution_known"),
+        CheckConstraint(
+            "resolution <> 'overridden' OR note IS NOT NULL", name="override_has_note"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    finding_id: Mapped[str] = mapped_column(ForeignKey("triage_finding.id"), unique=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("opinion_request.id"), index=True)
+    resolution: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str | None] = mapped_column(Text)
+    resolved_by_id: Mapped[str] = mapped_column(ForeignKey("account.id"))
+    resolved_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,8 +5,8 @@ from app.auth.models import Role
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
 from app.problems import problem_responses
-from app.triage.schemas import StoredFinding, TriageOut
-from app.triage.service import latest_findings
+from app.triage.schemas import TriageOut
+from app.triage.service import stored_findings
 
 router = APIRouter(
     prefix="/api/v1",
@@ -18,27 +18,18 @@ router = APIRouter(
 
 @router.get("/requests/{request_id}/triage", response_model=TriageOut)
 def triage(request: CurrentRequest, session: SessionDep) -> TriageOut:
-    """The latest triage run: every finding with its rule, outcome, reasons in both languages,
-    the fields concerned and the reference data version; the priority and the due date."""
-    findings = latest_findings(session, request=request)
+    """The latest triage run (that of the latest revision): every finding with its stable id,
+    rule, outcome, reasons in both languages, the fields concerned, the reference data version
+    and the holder's resolution; the priority and the due date."""
     return TriageOut(
         request_id=request.id,
         run=request.triage_run or None,
+        revision=request.revision or None,
         stream=request.stream,
         language=request.language,
         priority=request.priority,
         priority_reasons=list(request.priority_reasons or []),
         urgent=any(r.startswith("entry_") for r in request.priority_reasons or []),
         due_date=request.due_date,
-        findings=[
-            StoredFinding(
-                rule=f.rule,
-                outcome=f.outcome,
-                message={"en": f.message_en, "fr": f.message_fr},
-                fields=list(f.fields),
-                reference_version=f.reference_version,
-                created_at=f.created_at,
-            )
-            for f in findings
-        ],
+        findings=stored_findings(session, request_id=request.id, run=request.triage_run),
     )

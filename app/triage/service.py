@@ -16,8 +16,9 @@ from app.documents.service import present_kinds
 from app.eligibility.reference import load_reference
 from app.intake.models import OpinionRequest
 from app.triage.engine import TriageResult, run_triage
-from app.triage.models import TriageFinding
+from app.triage.models import FindingResolution, TriageFinding
 from app.triage.rules import TriageContext
+from app.triage.schemas import ResolutionOut, StoredFinding
 
 
 def job_offer_text(session: Session, *, request_id: str) -> str | None:
@@ -85,14 +86,47 @@ def run_and_store(
     return result
 
 
-def latest_findings(session: Session, *, request: OpinionRequest) -> list[TriageFinding]:
+def findings_of_run(session: Session, *, request_id: str, run: int) -> list[TriageFinding]:
     return list(
         session.scalars(
             select(TriageFinding)
-            .where(TriageFinding.request_id == request.id, TriageFinding.run == request.triage_run)
+            .where(TriageFinding.request_id == request_id, TriageFinding.run == run)
             .order_by(TriageFinding.position)
         )
     )
+
+
+def resolutions_of(
+    session: Session, *, finding_ids: Sequence[str]
+) -> dict[str, FindingResolution]:
+    """The holder's resolution of each of these findings that has one, by finding id."""
+    if not finding_ids:
+        return {}
+    rows = session.scalars(
+        select(FindingResolution).where(FindingResolution.finding_id.in_(finding_ids))
+    )
+    return {row.finding_id: row for row in rows}
+
+
+def stored_findings(session: Session, *, request_id: str, run: int) -> list[StoredFinding]:
+    """The findings of one run as the API shows them, each with its resolution if it has one."""
+    findings = findings_of_run(session, request_id=request_id, run=run)
+    resolved = resolutions_of(session, finding_ids=[f.id for f in findings])
+    return [
+        StoredFinding(
+            id=f.id,
+            rule=f.rule,
+            outcome=f.outcome,
+            message={"en": f.message_en, "fr": f.message_fr},
+            fields=list(f.fields),
+            reference_version=f.reference_version,
+            created_at=f.created_at,
+            resolution=(
+                ResolutionOut.model_validate(resolved[f.id]) if f.id in resolved else None
+            ),
+        )
+        for f in findings
+    ]
 
 
 def outcome_counts(session: Session, *, request_ids: Sequence[str]) -> dict[str, dict[str, int]]:

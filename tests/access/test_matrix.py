@@ -135,6 +135,10 @@ TABLE = [
     Row("POST", "/api/v1/letters/{letter_id}/revoke", "decided", (401, 401, 403, 403, 403, 403, 200, 403), _json({"reason": "Issued in error"})),
     Row("POST", "/api/v1/letters/{letter_id}/reissue", "decided", (401, 401, 403, 403, 403, 403, 201, 403), _json({})),
     Row("GET", R + "/events", "in_review",                     (401, 401, 200, 404, 200, 200, 200, 403)),
+    Row("GET", R + "/revisions", "in_review",                  (401, 401, 200, 404, 200, 200, 200, 403)),
+    Row("GET", R + "/revisions/{number}", "in_review",         (401, 401, 200, 404, 200, 200, 200, 403)),
+    Row("GET", R + "/decision/readiness", "in_review",         (401, 401, 403, 404, 200, 200, 200, 403)),
+    Row("POST", R + "/findings/{finding_id}/resolution", "in_review_with_finding", (401, 401, 403, 404, 200, 403, 403, 403), _json({"resolution": "accepted"})),
 ]
 # fmt: on
 
@@ -159,6 +163,8 @@ def _url(row: Row, case: Case) -> str:
         document_id=case.document_id,
         info_id=case.info_id,
         letter_id=case.letter_id,
+        finding_id=case.finding_id,
+        number=1,
         code=code,
     )
 

@@ -38,6 +38,7 @@ class Case:
     info_id: str | None = None
     letter_id: str | None = None
     verification_code: str | None = None
+    finding_id: str | None = None
 
 
 @dataclass
@@ -107,6 +108,19 @@ class World:
         response = claim(self.client, self.headers["holder"], case.id)
         assert response.status_code == 200, response.text
         return self._read(case.id, document_id=case.document_id)
+
+    def in_review_with_finding(self) -> Case:
+        """Claimed by `holder`, with a `review` finding (a declared criminal history)."""
+        body = t11_body()
+        body["worker"]["charged_or_convicted"] = True
+        case = submitted_case(self.client, self.headers["owner_rep"], body)
+        response = claim(self.client, self.headers["holder"], case["id"])
+        assert response.status_code == 200, response.text
+        triage = self.client.get(
+            f"/api/v1/requests/{case['id']}/triage", headers=self.headers["holder"]
+        ).json()
+        [finding] = [f for f in triage["findings"] if f["outcome"] == "review"]
+        return self._read(case["id"], finding_id=finding["id"])
 
     def info_requested(self) -> Case:
         """Under review, with an open information request from `holder`."""

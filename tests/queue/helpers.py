@@ -38,3 +38,44 @@ def decide(
     if version is not None:
         headers["If-Match"] = f'"{version}"'
     return client.post(f"/api/v1/requests/{request_id}/decision", json=payload, headers=headers)
+
+
+def ask(
+    client: TestClient,
+    reviewer: dict[str, str],
+    request_id: str,
+    *,
+    kinds: tuple[str, ...] = (),
+    fields: tuple[str, ...] = (),
+) -> Any:
+    body: dict[str, Any] = {"message": "Please send what is asked.", "due_date": "2099-01-01"}
+    if kinds:
+        body["items"] = [{"kind": kind} for kind in kinds]
+    if fields:
+        body["fields"] = list(fields)
+    return client.post(f"/api/v1/requests/{request_id}/info-requests", json=body, headers=reviewer)
+
+
+def asked_case(
+    client: TestClient,
+    rep: dict[str, str],
+    reviewer: dict[str, str],
+    body: dict[str, Any],
+    *,
+    kinds: tuple[str, ...] = (),
+    fields: tuple[str, ...] = (),
+) -> tuple[str, str]:
+    """A submitted case the reviewer claimed and asked for `kinds` and `fields`: (id, info id)."""
+    case_id = submitted_case(client, rep, body)["id"]
+    assert claim(client, reviewer, case_id).status_code == 200
+    asked = ask(client, reviewer, case_id, kinds=kinds, fields=fields)
+    assert asked.status_code == 201, asked.text
+    return case_id, asked.json()["id"]
+
+
+def respond(client: TestClient, rep: dict[str, str], request_id: str, info_id: str) -> Any:
+    return client.post(
+        f"/api/v1/requests/{request_id}/info-requests/{info_id}/respond",
+        json={"message": "Done."},
+        headers=rep,
+    )

@@ -37,9 +37,10 @@ export function budgetMeter(docs) {
 
 /**
  * The documents panel for `state` (an IntakeState). `kinds` limits the rows to those kinds
- * (an information request); otherwise the validate checklist decides them.
+ * (an information request); otherwise the validate checklist decides them. `removable(doc)` says
+ * which attached documents may be removed (after submit, only those added in answer).
  */
-export function documentsPanel(state, { kinds = null, headingLevel = "h3" } = {}) {
+export function documentsPanel(state, { kinds = null, headingLevel = "h3", removable = () => true } = {}) {
   const root = h("div", { class: "documents" });
   const status = h("div", { class: "upload-status", id: "upload-status", role: "status", "aria-live": "polite" });
   const messages = new Map(); // kind -> error node (kept across re-renders)
@@ -62,7 +63,7 @@ export function documentsPanel(state, { kinds = null, headingLevel = "h3" } = {}
       ),
       kinds ? null : otherRow(state, messages, status, render, headingLevel),
       h(headingLevel, { class: "h3" }, t("docs.attached")),
-      attachedTable(state, render, status),
+      attachedTable(state, render, status, removable),
     );
   };
   render();
@@ -212,7 +213,7 @@ function dropZone(state, { kind, inputId, messageId, label, messages, status, re
   return h("div", {}, message, zone);
 }
 
-function attachedTable(state, rerender, status) {
+function attachedTable(state, rerender, status, removable) {
   if (!state.docs.items.length) return h("p", {}, t("docs.none"));
   return h(
     "table",
@@ -243,7 +244,7 @@ function attachedTable(state, rerender, status) {
             ? h(
                 "td",
                 {},
-                h(
+                removable(doc) && h(
                   "button",
                   {
                     type: "button",

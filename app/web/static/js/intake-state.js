@@ -7,6 +7,8 @@ import { lang, t } from "./i18n.js";
 import { contentOf, FIELD_BY_PATH, getPath, pathOf, pointerOf, setPath, stepOfPointer } from "./schema.js";
 
 const SAVE_DELAY_MS = 600;
+// A draft is edited freely; while an information request is open only what it names is shown
+// as editable (the request view), and the API refuses anything else.
 const EDITABLE = new Set(["draft", "info_requested"]);
 
 /** The API's English field messages we can say in French; others get a generic sentence. */

@@ -1,26 +1,33 @@
-// The reviewer's case page: the form, triage findings and their reasons, documents viewed inline
-// (fetched with the token into blob URLs), the timeline, asking for information, the decision
-// (with If-Match) and the letter once issued; a supervisor may revoke the letter.
+// The reviewer's case page: the form, its frozen revisions and what changed between them, triage
+// findings with the holder's resolutions, documents viewed inline (fetched with the token into blob
+// URLs), the timeline, asking for information, the decision (with If-Match; disabled, saying why,
+// while the revision cannot carry it) and the letter once issued; a supervisor may revoke it.
 
 import { api, ApiError, get, post, problemNode } from "../api.js";
 import { add, clear, errorSummary, fill, h, notice, setFieldError } from "../dom.js";
 import { formSummary } from "../fields.js";
 import { colon, formatBytes, formatDate, formatDateTime, lang, t } from "../i18n.js";
 import { currentAccount, navigate, setFlash, statusBadge } from "../nav.js";
-import { DOCUMENT_KINDS, FIELDS, pathOf, STEPS } from "../schema.js";
+import { DOCUMENT_KINDS, FIELDS, pathOf, pointerOf, STEPS } from "../schema.js";
 import { priorityReason } from "./queue.js";
 
 const LIVE = new Set(["submitted", "in_review", "info_requested"]);
+// The worker's identity never changes after submit (the API refuses to ask for it).
+const IDENTITY = new Set([
+  "/worker/family_name", "/worker/given_names", "/worker/date_of_birth", "/worker/citizenship",
+  "/worker/passport/number", "/worker/passport/issuing_country",
+]);
 
 export async function caseView(main, { id }) {
   const me = currentAccount();
-  const [reqRes, triageRes, eventsRes, infosRes, docsRes, mineRes] = await Promise.all([
+  const [reqRes, triageRes, eventsRes, infosRes, docsRes, mineRes, revisionsRes] = await Promise.all([
     get(`requests/${id}`),
     get(`requests/${id}/triage`),
     get(`requests/${id}/events`),
     get(`requests/${id}/info-requests`),
     get(`requests/${id}/documents`),
     get("queue?claimed_by=me&limit=100"),
+    get(`requests/${id}/revisions`),
   ]);
   const request = reqRes.data;
   const version = request.version;
@@ -31,6 +38,9 @@ export async function caseView(main, { id }) {
   // The request itself does not say who holds it; the queue does (see the report's API gaps).
   const queueItem = mineRes.data.items.find((item) => item.id === id);
   const holdsIt = Boolean(queueItem);
+  const revisions = revisionsRes.data;
+  const deciding = holdsIt && request.status === "in_review";
+  const readiness = deciding ? (await get(`requests/${id}/decision/readiness`)).data : null;
   const urls = [];
   main.cleanup = () => urls.forEach((url) => URL.revokeObjectURL(url));
 
@@ -68,6 +78,7 @@ export async function caseView(main, { id }) {
     [t("case.due"), triage.due_date ? formatDate(triage.due_date) : "—"],
     [t("req.submitted_at"), request.submitted_at ? formatDateTime(request.submitted_at) : "—"],
     [t("case.holder"), holderText],
+    [t("case.revision"), request.revision ? String(request.revision) : "—"],
   ];
   if (decided) {
     summary.push([t("case.decide"), t("case.decided", { outcome: t(`decision.${decided.details.outcome}`), code: decided.details.exemption_code })]);
@@ -88,12 +99,13 @@ export async function caseView(main, { id }) {
         actionMessage,
         actions,
       ),
-      triageSection(triage),
+      triageSection(id, triage, deciding, reload),
     ),
     request.status === "decided" && issued ? letterSection(id, issued, revoked, me, urls, reload) : null,
+    revisionsSection(revisions, docs),
     documentsSection(id, docs, urls),
-    holdsIt && request.status === "in_review" ? decisionForm(id, request, version, reload) : null,
-    infoSection(id, infos, holdsIt && request.status === "in_review", reload),
+    deciding ? decisionForm(id, request, version, reload, readiness, triage) : null,
+    infoSection(id, infos, deciding, reload),
     h(
       "section",
       { "aria-labelledby": "form-title" },
@@ -129,13 +141,13 @@ function fieldLabel(pointer) {
   return text === key ? pointer : text;
 }
 
-function triageSection(triage) {
+function triageSection(id, triage, canResolve, reload) {
   const findings = triage.findings;
   return h(
     "section",
     { "aria-labelledby": "triage-title" },
     h("h2", { id: "triage-title" }, t("case.triage")),
-    triage.run ? h("p", { class: "hint" }, t("case.triage.run", { n: triage.run })) : null,
+    triage.run ? h("p", { class: "hint" }, t("case.triage.run_of", { n: triage.run, revision: triage.revision ?? "—" })) : null,
     triage.priority_reasons.length
       ? h("div", {}, h("h3", { class: "h4" }, t("case.triage.reasons")), h("ul", {}, triage.priority_reasons.map((r) => h("li", {}, priorityReason(r)))))
       : null,
@@ -143,10 +155,10 @@ function triageSection(triage) {
       ? h(
           "ul",
           { class: "findings", id: "triage-findings" },
-          findings.map((f) =>
+          findings.map((f, index) =>
             h(
               "li",
-              { class: `finding finding-${f.outcome}` },
+              { class: `finding finding-${f.outcome}`, dataset: { rule: f.rule, finding: f.id } },
               h("span", { class: `badge badge-${f.outcome}` }, t(`outcome.${f.outcome}`)),
               " ",
               h("span", { class: "finding-message" }, f.message[lang()] || f.message.en),
@@ -157,11 +169,146 @@ function triageSection(triage) {
                 h("code", {}, f.rule),
                 f.fields.length ? ` · ${t("case.triage.fields")}${colon()}${f.fields.map(fieldLabel).join(", ")}` : "",
               ),
+              f.resolution ? resolutionNote(f.resolution) : null,
+              canResolve && f.outcome !== "block" ? resolutionForm(id, f, index, reload) : null,
             ),
           ),
         )
       : h("p", {}, t("case.triage.none")),
   );
+}
+
+function resolutionNote(resolution) {
+  return h(
+    "p",
+    { class: "resolution" },
+    h("span", { class: `badge badge-${resolution.resolution === "accepted" ? "pass" : "warn"}` }, t(`case.resolution.${resolution.resolution}`)),
+    " ",
+    t("case.resolution.when", { date: formatDateTime(resolution.resolved_at) }),
+    resolution.note ? [colon(), h("q", {}, resolution.note)] : null,
+  );
+}
+
+/** The holder's controls for one finding: accept it, or override it with a note. */
+function resolutionForm(id, finding, index, reload) {
+  const prefix = `res-${index}`;
+  const errors = h("div", {});
+  const note = h("textarea", { id: `${prefix}-note`, rows: 2, "aria-describedby": `${prefix}-note-msg` });
+  const choice = (value, checked) =>
+    h(
+      "div",
+      { class: "choice" },
+      h("input", { type: "radio", name: `${prefix}-choice`, id: `${prefix}-${value}`, value, checked }),
+      h("label", { for: `${prefix}-${value}` }, t(`case.resolution.${value}.choose`)),
+    );
+  const current = finding.resolution?.resolution || "accepted";
+  const button = h("button", { type: "submit", class: "button button-secondary", id: `${prefix}-submit` }, t("case.resolution.submit"));
+  const form = h(
+    "form",
+    {
+      class: "resolution-form",
+      novalidate: true,
+      onsubmit: async (event) => {
+        event.preventDefault();
+        clear(errors);
+        setFieldError(`${prefix}-note`, "");
+        const resolution = form.querySelector(`input[name=${prefix}-choice]:checked`).value;
+        const text = note.value.trim();
+        if (resolution === "overridden" && !text) {
+          setFieldError(`${prefix}-note`, t("case.resolution.note_required"));
+          note.focus();
+          return;
+        }
+        button.disabled = true;
+        try {
+          await post(`requests/${id}/findings/${finding.id}/resolution`, text ? { resolution, note: text } : { resolution });
+          reload(t("case.resolution.done"));
+        } catch (error) {
+          button.disabled = false;
+          if (!(error instanceof ApiError)) throw error;
+          add(errors, notice("error", problemNode(error)));
+        }
+      },
+    },
+    errors,
+    h(
+      "fieldset",
+      { class: "field" },
+      h("legend", { class: "visually-hidden" }, t("case.resolution.legend")),
+      h("div", { class: "choices choices-inline" }, choice("accepted", current === "accepted"), choice("overridden", current === "overridden")),
+    ),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: `${prefix}-note` }, t("case.resolution.note")),
+      h("p", { class: "field-msg", id: `${prefix}-note-msg`, hidden: true }),
+      note,
+    ),
+    h("div", { class: "button-row" }, button),
+  );
+  return form;
+}
+
+/** Each frozen revision and what changed since the one before (field paths, documents added). */
+function revisionsSection(revisions, docs) {
+  if (!revisions.length) return null;
+  const names = new Map(docs.items.map((d) => [d.id, d.display_name]));
+  const changeList = (changes) =>
+    h(
+      "ul",
+      { class: "changes" },
+      changes.fields.map((pointer) => h("li", {}, t("case.revisions.field", { field: fieldLabel(pointer) }))),
+      changes.documents_added.map((d) =>
+        h("li", {}, t("case.revisions.document", { kind: t(`kind.${d.kind}`), name: names.get(d.id) || d.id })),
+      ),
+      !changes.fields.length && !changes.documents_added.length ? h("li", {}, t("case.revisions.nothing")) : null,
+    );
+  const latest = revisions.at(-1);
+  return h(
+    "section",
+    { "aria-labelledby": "revisions-title", id: "revisions" },
+    h("h2", { id: "revisions-title" }, t("case.revisions")),
+    latest.changes
+      ? h(
+          "div",
+          { class: "notice notice-info", id: "revision-changes" },
+          h("p", {}, h("strong", {}, t("case.revisions.changed", { n: latest.number, since: latest.changes.since }))),
+          changeList(latest.changes),
+        )
+      : null,
+    h(
+      "ol",
+      { class: "plain-list", id: "revision-list" },
+      revisions.map((r) =>
+        h(
+          "li",
+          { dataset: { revision: r.number } },
+          h("strong", {}, t("case.revisions.number", { n: r.number })),
+          " — ",
+          t(r.info_request_id ? "case.revisions.answered" : "case.revisions.submitted", { date: formatDateTime(r.created_at) }),
+          h("span", { class: "hint" }, ` · ${t("case.revisions.documents", { count: r.documents })} · ${t("case.revisions.reference", { version: r.reference_version })}`),
+          r.changes && r !== latest ? changeList(r.changes) : null,
+        ),
+      ),
+    ),
+  );
+}
+
+/** A `decision_blocked` reason in the page's words. */
+function reasonText(reason, triage) {
+  const finding = triage.findings.find((f) => f.id === reason.finding_id);
+  const message = finding ? finding.message[lang()] || finding.message.en : reason.detail;
+  switch (reason.code) {
+    case "blocking_finding":
+    case "finding_unresolved":
+      return t(`case.blocked.${reason.code}`, { message });
+    case "required_document_missing":
+      return t("case.blocked.required_document_missing", { kind: t(`kind.${reason.kind}`) });
+    case "letter_fact_missing":
+      return t("case.blocked.letter_fact_missing", { field: fieldLabel(reason.field) });
+    default:
+      return t("case.blocked.no_revision");
+  }
 }
 
 function documentsSection(id, docs, urls) {
@@ -285,8 +432,9 @@ function linesOf(text) {
   return text.split("\n").map((line) => line.trim()).filter(Boolean);
 }
 
-function decisionForm(id, request, version, reload) {
+function decisionForm(id, request, version, reload, readiness, triage) {
   const errors = h("div", { id: "decision-errors" });
+  const blockers = h("div", { id: "decision-blockers", "aria-live": "polite" });
   const radios = (name, options, checked) =>
     h(
       "div",
@@ -313,7 +461,7 @@ function decisionForm(id, request, version, reload) {
   const reasons = h("textarea", { id: "dec-reasons", rows: 3, "aria-describedby": "dec-reasons-hint dec-reasons-msg" });
   const conditions = h("textarea", { id: "dec-conditions", rows: 3, "aria-describedby": "dec-conditions-hint dec-conditions-msg" });
   const lmia = h("input", { type: "checkbox", id: "dec-lmia" });
-  const button = h("button", { type: "submit", class: "button", id: "decide" }, t("case.decide.submit"));
+  const button = h("button", { type: "submit", class: "button", id: "decide", "aria-describedby": "decision-blockers" }, t("case.decide.submit"));
   const previewArea = h("div", { id: "letter-preview", "aria-live": "polite" });
   const readBody = () => ({
     outcome: form.querySelector("input[name=outcome]:checked")?.value,
@@ -343,6 +491,22 @@ function decisionForm(id, request, version, reload) {
     },
     t("case.decide.preview"),
   );
+  // The decision stays disabled, saying why, while the revision cannot carry the chosen outcome.
+  const showBlockers = () => {
+    const outcome = form.querySelector("input[name=outcome]:checked")?.value;
+    const reasons = readiness.reasons.filter((r) => r.outcomes.includes(outcome));
+    button.disabled = previewButton.disabled = reasons.length > 0;
+    fill(
+      blockers,
+      reasons.length
+        ? notice(
+            "warning",
+            h("p", {}, h("strong", {}, t("case.blocked.title", { n: readiness.revision ?? "—", outcome: t(`decision.${outcome}`) }))),
+            h("ul", { id: "blocker-list" }, reasons.map((r) => h("li", { dataset: { code: r.code } }, reasonText(r, triage)))),
+          )
+        : null,
+    );
+  };
   const form = h(
     "form",
     {
@@ -371,7 +535,8 @@ function decisionForm(id, request, version, reload) {
             if (target) setFieldError(target, e.message);
             return { text: e.message, target };
           });
-          add(errors, items.length ? errorSummary(items, { focus: true }) : notice("error", problemNode(error)));
+          const blocked = error.code === "decision_blocked" ? h("ul", {}, (error.problem.reasons || []).map((r) => h("li", {}, reasonText(r, triage)))) : null;
+          add(errors, items.length ? errorSummary(items, { focus: true }) : notice("error", problemNode(error), blocked));
           if (!items.length) errors.querySelector(".notice").setAttribute("tabindex", "-1");
           if (!items.length) errors.querySelector(".notice").focus();
         }
@@ -395,10 +560,21 @@ function decisionForm(id, request, version, reload) {
       radios("letter_language", [["en", t("f.language.en")], ["fr", t("f.language.fr")]], request.language),
     ),
     h("div", { class: "field field-check" }, h("div", { class: "choice" }, lmia, h("label", { for: "dec-lmia" }, t("case.decide.lmia")))),
+    blockers,
     h("div", { class: "button-row" }, previewButton, button),
     previewArea,
   );
-  return h("section", { "aria-labelledby": "decide-title", class: "panel" }, h("h2", { id: "decide-title" }, t("case.decide")), form);
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "outcome") showBlockers();
+  });
+  showBlockers();
+  return h(
+    "section",
+    { "aria-labelledby": "decide-title", class: "panel" },
+    h("h2", { id: "decide-title" }, t("case.decide")),
+    h("p", { class: "hint" }, t("case.decide.on_revision", { n: readiness.revision ?? "—" })),
+    form,
+  );
 }
 
 function infoSection(id, infos, canAsk, reload) {
@@ -414,7 +590,7 @@ function infoSection(id, infos, canAsk, reload) {
             h(
               "p",
               { class: "hint" },
-              info.items.map((item) => (item.kind ? t(`kind.${item.kind}`) : fieldLabel(item.field))).join(", "),
+              [...info.items.map((item) => t(`kind.${item.kind}`)), ...(info.fields || []).map(fieldLabel)].join(", "),
               " · ",
               t("req.info.due", { date: formatDate(info.due_date) }),
               info.overdue ? h("span", { class: "badge badge-missing" }, t("req.info.overdue")) : null,
@@ -442,8 +618,8 @@ function askForm(id, reload) {
   const fields = h(
     "select",
     { id: "ask-fields", multiple: true, size: 6, "aria-describedby": "ask-fields-hint" },
-    FIELDS.filter((f) => !["code", "presence"].includes(f.type)).map((f) =>
-      h("option", { value: `/${f.path.replaceAll(".", "/")}` }, `${t(`step.${f.step}`)} — ${t(`f.${f.path}`)}`),
+    FIELDS.filter((f) => !["code", "presence"].includes(f.type) && !IDENTITY.has(pointerOf(f.path))).map((f) =>
+      h("option", { value: pointerOf(f.path) }, `${t(`step.${f.step}`)} — ${t(`f.${f.path}`)}`),
     ),
   );
   const dueInput = h("input", { id: "ask-due", type: "date", value: due, class: "width-m" });
@@ -459,7 +635,7 @@ function askForm(id, reload) {
         setFieldError("ask-message", "");
         setFieldError("ask-kind-passport_bio_page", "");
         const kinds = [...form.querySelectorAll("input[name=ask-kind]:checked")].map((i) => ({ kind: i.value }));
-        const chosen = [...fields.selectedOptions].map((o) => ({ field: o.value }));
+        const chosen = [...fields.selectedOptions].map((o) => o.value);
         const problems = [];
         if (!message.value.trim()) problems.push(["ask-message", t("case.ask.message_required")]);
         if (!kinds.length && !chosen.length) problems.push(["ask-kind-passport_bio_page", t("case.ask.items_required")]);
@@ -470,7 +646,7 @@ function askForm(id, reload) {
         }
         button.disabled = true;
         try {
-          await post(`requests/${id}/info-requests`, { message: message.value.trim(), items: [...kinds, ...chosen], due_date: dueInput.value });
+          await post(`requests/${id}/info-requests`, { message: message.value.trim(), items: kinds, fields: chosen, due_date: dueInput.value });
           reload(t("case.ask.sent"));
         } catch (error) {
           button.disabled = false;

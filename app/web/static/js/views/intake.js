@@ -16,7 +16,7 @@ export async function intakeView(main, { id, step = "request", rerender = false 
   // The same state across steps and language switches: touched fields, left steps and unsaved
   // values survive; a stale version is caught by If-Match (412) and reloaded.
   const state = await intakeState(id);
-  if (!state.editable) {
+  if (state.request.status !== "draft") {
     navigate(`#/requests/${id}`, { replace: true });
     return;
   }
@@ -35,9 +35,6 @@ export async function intakeView(main, { id, step = "request", rerender = false 
     { class: "intake" },
     h("h1", {}, t("form.title", { ref: request.reference }), " ", statusBadge(request.status)),
     h("p", { class: "lead" }, t("form.autosave"), " ", saveStatus),
-    request.status === "info_requested"
-      ? h("p", {}, h("a", { href: `#/requests/${id}` }, t("form.back_to_request")))
-      : null,
     h(
       "div",
       { class: "intake-layout" },

@@ -109,6 +109,9 @@ export async function requestView(main, { id, rerender = false }) {
   }
   const { data: infos } = await get(`requests/${id}/info-requests`);
   const open = request.status === "info_requested" ? infos.filter((i) => !i.responded_at).at(-1) : null;
+  // Documents of the frozen revision stay; only those added in answer may be removed.
+  const frozen = open && request.revision ? (await get(`requests/${id}/revisions/${request.revision}`)).data.document_list : [];
+  const frozenIds = new Set(frozen.map((d) => d.id));
   const cleanups = [];
 
   const facts = [
@@ -124,7 +127,7 @@ export async function requestView(main, { id, rerender = false }) {
     {},
     h("h1", {}, t("req.title", { ref: request.reference })),
     h("dl", { class: "summary-list facts" }, facts.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))),
-    open ? infoResponse(state, open, cleanups) : null,
+    open ? infoResponse(state, open, cleanups, (doc) => !frozenIds.has(doc.id)) : null,
     request.status === "decided" ? letterSection(id, request.reference) : null,
     pastInfos(infos.filter((i) => i !== open)),
     h(
@@ -159,9 +162,11 @@ function pastInfos(infos) {
   );
 }
 
-function infoResponse(state, info, cleanups) {
-  const kinds = info.items.filter((i) => i.kind).map((i) => i.kind);
-  const fields = info.items.filter((i) => i.field).map((i) => i.field);
+/** The open information request: only the fields and document kinds it names can change here;
+ * the rest of the form is frozen since submit. */
+function infoResponse(state, info, cleanups, removable) {
+  const kinds = info.items.map((i) => i.kind);
+  const fields = info.fields || [];
   const messageId = "info-response";
   const errors = h("div", { id: "respond-errors" });
   const textarea = h("textarea", { id: messageId, rows: 3, "aria-describedby": `${messageId}-hint` });
@@ -179,7 +184,7 @@ function infoResponse(state, info, cleanups) {
   window.setTimeout(updateMessages, 0);
   let panel = null;
   if (kinds.length) {
-    panel = documentsPanel(state, { kinds });
+    panel = documentsPanel(state, { kinds, removable });
     cleanups.push(panel.cleanup);
   }
   const button = h("button", { type: "submit", class: "button", id: "respond" }, t("req.info.respond"));
@@ -198,7 +203,7 @@ function infoResponse(state, info, cleanups) {
     panel,
     fields.length ? h("h3", {}, t("req.info.asked_fields")) : null,
     fieldNodes,
-    h("p", {}, h("a", { href: `#/requests/${state.id}/edit/request` }, t("req.info.edit_all"))),
+    h("p", { class: "hint" }, t("req.info.only_asked")),
     h(
       "form",
       {
