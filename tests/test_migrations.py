@@ -266,6 +266,7 @@ def _seed_cases_before_revisions(engine: Engine) -> None:
         facts="{}",
         pdf_sha256="0" * 64,
         signature="s",
+        signature_scheme="ed25519-legacy",
         key_id="k",
         issued_by_id="rep",
         issued_at=NOW,
