@@ -11,7 +11,9 @@ from sqlalchemy.exc import OperationalError
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.common.body_limit import BodyLimitMiddleware
+from app.common.openapi import describe_contract, operation_id
 from app.common.receive_timeout import ReceiveTimeoutMiddleware
+from app.common.security_headers import SecurityHeadersMiddleware
 from app.config import get_settings
 from app.db import get_engine
 from app.documents import sandbox
@@ -26,8 +28,8 @@ from app.observability.router import router as metrics_router
 from app.problems import ServiceUnavailable, install_problem_handlers
 from app.queue.router import router as queue_router
 from app.triage.router import router as triage_router
+from app.web.router import docs_assets, static_files
 from app.web.router import router as web_router
-from app.web.router import static_files
 
 API_DESCRIPTION = """Intake and triage of IMWU opinion requests (IMM 5686).
 
@@ -54,11 +56,14 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description=API_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        separate_input_output_schemas=False,
+        generate_unique_id_function=operation_id,
     )
     install_problem_handlers(app)
+    describe_contract(app)
     routers = (
         metrics_router,
         auth_router,
@@ -74,6 +79,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     app.include_router(web_router)
     app.mount("/static", static_files, name="static")
+    app.mount("/docs/assets", docs_assets, name="docs-assets")
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -105,4 +111,5 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(ReceiveTimeoutMiddleware, timeout=lambda: settings.receive_timeout_seconds)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -9,7 +9,19 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class AccountCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "role": "representative",
+                    "name": "Robin Lee",
+                    "email": "robin@acme.example",
+                    "organization": "Acme Inc",
+                }
+            ]
+        },
+    )
 
     role: Role
     name: Name

@@ -40,7 +40,12 @@ class RequestPage(BaseModel):
 
 
 class SubmitBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"declarant_name": "Robin Lee", "declaration_accepted": True}]
+        },
+    )
 
     declarant_name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth.deps import Supervisor, require
 from app.auth.models import Role
+from app.common.openapi import binary_response
 from app.common.rate_limit import RateLimiter
 from app.config import get_settings
 from app.db import SessionDep
@@ -45,7 +46,10 @@ class PublicKey(BaseModel):
 
 
 class RevokeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Issued with the wrong exemption code"}]},
+    )
 
     reason: Reason
 
@@ -76,10 +80,17 @@ class LetterOut(BaseModel):
 @router.get(
     "/requests/{request_id}/letter",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404)},
+    responses={
+        **binary_response(
+            "application/pdf",
+            description="The signed letter",
+            headers=("Content-Disposition",),
+        ),
+        **problem_responses(401, 403, 404),
+    },
     dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
 )
-def letter_pdf(request: CurrentRequest, session: SessionDep) -> Response:
+def download_letter(request: CurrentRequest, session: SessionDep) -> Response:
     """The case's newest letter as a PDF, for the organization's representatives and reviewers."""
     letter = service.current_letter(session, request_id=request.id)
     if letter is None:
@@ -101,13 +112,13 @@ def letter_pdf(request: CurrentRequest, session: SessionDep) -> Response:
     responses=problem_responses(401, 403, 404),
     dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
 )
-def letters(request: CurrentRequest, session: SessionDep) -> list[LetterOut]:
+def list_letters(request: CurrentRequest, session: SessionDep) -> list[LetterOut]:
     """Every letter of the case with its verification code and status, oldest first."""
     return [LetterOut.model_validate(x) for x in service.letters_of(session, request_id=request.id)]
 
 
 @router.get("/letters/public-key", response_model=PublicKey)
-def public_key() -> PublicKey:
+def read_public_key() -> PublicKey:
     """The Ed25519 key that signs letters, for checking them offline."""
     key = service.signing_key().public_key()
     return PublicKey(key_id=public_key_id(key), public_key_pem=public_key_pem(key))
@@ -116,7 +127,7 @@ def public_key() -> PublicKey:
 @router.get(
     "/letters/verify/{code}", response_model=Verification, responses=problem_responses(404, 429)
 )
-def verify(
+def verify_letter(
     code: Annotated[str, Path(max_length=40)], session: SessionDep, http_request: Request
 ) -> Verification:
     """Anyone may check a letter by its verification code; an unknown code reveals nothing."""
@@ -143,7 +154,7 @@ def verify(
     response_model=LetterOut,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-def revoke(
+def revoke_letter(
     letter_id: Annotated[str, Path(max_length=36)],
     body: RevokeBody,
     session: SessionDep,
@@ -162,7 +173,7 @@ def revoke(
     status_code=201,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-def reissue(
+def reissue_letter(
     letter_id: Annotated[str, Path(max_length=36)],
     body: ReissueBody,
     session: SessionDep,

@@ -25,7 +25,18 @@ class InfoItem(BaseModel):
 
 
 class InfoRequestCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "message": "Please add the worker's diploma",
+                    "items": [{"kind": "diploma"}],
+                    "due_date": "2027-01-15",
+                }
+            ]
+        },
+    )
 
     message: Text
     items: list[InfoItem] = Field(min_length=1, max_length=20)
@@ -33,7 +44,9 @@ class InfoRequestCreate(BaseModel):
 
 
 class InfoResponse(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"message": "The diploma is attached"}]}
+    )
 
     message: Text | None = None
 
@@ -54,7 +67,9 @@ class InfoRequestOut(BaseModel):
 
 
 class ClaimNextBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"streams": ["trade_agreement"]}]}
+    )
 
     streams: list[
         Literal[
@@ -71,7 +86,19 @@ class ReassignBody(BaseModel):
 
 
 class DecisionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "outcome": "positive",
+                    "exemption_code": "T11",
+                    "conditions": [],
+                    "letter_language": "en",
+                }
+            ]
+        },
+    )
 
     outcome: Literal["positive", "negative", "not_eligible"]
     exemption_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=12)]

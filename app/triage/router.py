@@ -17,7 +17,7 @@ router = APIRouter(
 
 
 @router.get("/requests/{request_id}/triage", response_model=TriageOut)
-def triage(request: CurrentRequest, session: SessionDep) -> TriageOut:
+def read_triage(request: CurrentRequest, session: SessionDep) -> TriageOut:
     """The latest triage run: every finding with its rule, outcome, reasons in both languages,
     the fields concerned and the reference data version; the priority and the due date."""
     findings = latest_findings(session, request=request)
