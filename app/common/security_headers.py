@@ -15,17 +15,25 @@ from starlette.datastructures import MutableHeaders
 
 from app.common.body_limit import ASGIApp, Message, Receive, Scope, Send
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "img-src 'self' blob:",
-        "frame-src blob:",
-        "object-src 'none'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-    )
+_POLICY = (
+    "default-src 'self'",
+    "img-src 'self' blob:",
+    "frame-src blob:",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
 )
+CONTENT_SECURITY_POLICY = "; ".join(_POLICY)
+# Swagger UI's stylesheet draws its icons as `data:` SVG images; images cannot run script.
+DOCS_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "img-src 'self' blob:", "img-src 'self' data:"
+)
+
+
+def content_security_policy(path: str) -> str:
+    return DOCS_CONTENT_SECURITY_POLICY if path == "/docs" else CONTENT_SECURITY_POLICY
+
 REVALIDATED_PREFIXES = ("/static/", "/docs/assets/", "/api/v1/openapi.json")
 
 
@@ -49,7 +57,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         authenticated = any(name.lower() == b"authorization" for name, _ in scope["headers"])
-        cache = cache_policy(str(scope["path"]), authenticated=authenticated)
+        path = str(scope["path"])
+        cache = cache_policy(path, authenticated=authenticated)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -57,7 +66,7 @@ class SecurityHeadersMiddleware:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
                 if headers.get("content-type", "").startswith("text/html"):
-                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                    headers["Content-Security-Policy"] = content_security_policy(path)
                     headers["X-Frame-Options"] = "DENY"
                 if cache == "no-store" or (cache and "cache-control" not in headers):
                     headers["Cache-Control"] = cache

@@ -22,6 +22,7 @@ from app.db import get_sessionmaker
 from app.letters.router import limiter
 from tests.access.world import ACTORS, Case, World
 from tests.builders import make_pdf
+from tests.common.test_security_headers import header_problems
 from tests.conftest import Accounts
 from tests.contract.conformance import undeclared
 from tests.intake.scenarios import t11_body
@@ -229,6 +230,7 @@ def test_access(
             assert response.headers["content-type"] == "application/problem+json"
     schema = client.app.openapi()  # type: ignore[attr-defined]
     assert [p for r in responses.values() for p in undeclared(schema, r)] == []
+    assert [p for r in responses.values() for p in header_problems(r)] == []
     logs = caplog.text + "".join(repr(vars(record)) for record in caplog.records)
     _assert_no_secrets(world, list(responses.values()), logs)
 
