@@ -4,12 +4,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from app.auth.models import Role
 from app.auth.schemas import AccountCreate
-from app.auth.service import account_count, create_account, revoke
+from app.auth.service import create_account, revoke
 from app.db import get_sessionmaker
 from app.problems import AppError
 
@@ -26,14 +27,14 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     with startup_lock():
         upgrade()
-        _bootstrap_admin()
+        _bootstrap_admin(settings.data_dir)
     file_store().ensure()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
-        proxy_headers=True,
+        proxy_headers=False,
         timeout_keep_alive=5,
         limit_concurrency=args.limit_concurrency,
         workers=args.workers,
@@ -47,21 +48,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bootstrap_admin() -> None:
-    """On first start with no accounts, create one admin and print its token once."""
-    with get_sessionmaker().begin() as session:
-        if account_count(session) > 0:
-            return
-        data = AccountCreate(
-            role=Role.ADMIN, name="Administrator", email="admin@imwu-intake.example.com"
+def _bootstrap_admin(data_dir: Path) -> None:
+    """On first start with no accounts, create one admin; say where its token is, never what."""
+    from app.auth.bootstrap import bootstrap_admin
+
+    token_file = bootstrap_admin(data_dir)
+    if token_file is not None:
+        print(
+            "No accounts existed: created an admin account. Its token is in\n"
+            f"  {token_file}\n"
+            "(readable by this user only): keep it somewhere safe, then delete the file.",
+            flush=True,
         )
-        account, token = create_account(session, data=data)
-    print(
-        "No accounts existed: created an admin account. Its token is shown only now:\n"
-        f"  IMWU_TOKEN={token}\n",
-        flush=True,
-    )
-    del account
 
 
 def _migrate(_args: argparse.Namespace) -> int:

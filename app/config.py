@@ -16,6 +16,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./var/imwu.sqlite3"
     storage_dir: Path = Path("./var/documents")
+    data_dir: Path = Field(
+        default=Path("./var"),
+        description="Where the service keeps its own files (the first admin's token file).",
+    )
     max_request_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     multipart_allowance_bytes: int = Field(
         default=64 * 1024,
@@ -34,6 +38,11 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base of the verification URL in letters"
     )
     verify_rate_per_minute: int = Field(default=60, ge=1)
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For names the client ('*' trusts any); others' is ignored.",
+    )
     metrics_token: str | None = Field(default=None, description="Bearer token for /metrics")
     retention_days: int = Field(default=365, ge=1, description="Keep decided cases' documents")
     draft_idle_days: int = Field(default=90, ge=1)

@@ -7,11 +7,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.common.body_limit import BodyLimitMiddleware
 from app.common.openapi import describe_contract, operation_id
+from app.common.path_guard import ControlCharacterPathGuard
 from app.common.receive_timeout import ReceiveTimeoutMiddleware
 from app.common.security_headers import SecurityHeadersMiddleware
 from app.config import get_settings
@@ -110,6 +112,10 @@ def create_app() -> FastAPI:
         other_limit=lambda: settings.max_json_bytes,
     )
     app.add_middleware(ReceiveTimeoutMiddleware, timeout=lambda: settings.receive_timeout_seconds)
+    app.add_middleware(ControlCharacterPathGuard)
     app.add_middleware(RequestLogMiddleware)
+    # The client address (the verify rate limit's key) comes from X-Forwarded-For only when the
+    # peer is a trusted proxy; `imwu serve` leaves this to the app (proxy_headers=False).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

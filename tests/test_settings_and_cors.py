@@ -43,3 +43,64 @@ def test_letter_verification_is_rate_limited(client: TestClient, monkeypatch: py
         limiter.reset()
     assert statuses == [404, 404, 404, 429]
     assert client.get("/api/v1/letters/verify/ABCD-EFGH-JKLM").status_code == 404
+
+
+class TestVerifyRateLimitBehindAProxy:
+    """The client address is X-Forwarded-For's only when the peer is a trusted proxy."""
+
+    @staticmethod
+    def _statuses(client: TestClient, forwarded_for: str, count: int) -> list[int]:
+        return [
+            client.get(
+                "/api/v1/letters/verify/ABCD-EFGH-JKLM",
+                headers={"X-Forwarded-For": forwarded_for},
+            ).status_code
+            for _ in range(count)
+        ]
+
+    def test_each_client_behind_a_trusted_proxy_has_its_own_limit(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "verify_rate_per_minute", 2)
+        monkeypatch.setattr(get_settings(), "forwarded_allow_ips", "testclient")
+        limiter.reset()
+        try:
+            with TestClient(create_app()) as client:
+                first = self._statuses(client, "203.0.113.7", 3)
+                second = self._statuses(client, "203.0.113.8", 2)
+        finally:
+            limiter.reset()
+        assert first == [404, 404, 429]
+        assert second == [404, 404]
+
+    def test_an_untrusted_peer_cannot_pick_its_address(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "verify_rate_per_minute", 2)
+        monkeypatch.setattr(get_settings(), "forwarded_allow_ips", "127.0.0.1")
+        limiter.reset()
+        try:
+            with TestClient(create_app()) as client:
+                statuses = [
+                    self._statuses(client, f"203.0.113.{n}", 1)[0] for n in range(1, 4)
+                ]
+        finally:
+            limiter.reset()
+        assert statuses == [404, 404, 429]
+
+
+class TestRateLimiterMemory:
+    def test_a_flood_of_new_clients_forgets_one_at_a_time(self) -> None:
+        """Bounded memory without lifting everyone's limit: the least recently seen goes."""
+        from app.common.rate_limit import RateLimiter
+        from app.problems import RateLimited
+
+        small = RateLimiter(per_minute=lambda: 1, max_clients=2)
+        small.hit("a")
+        small.hit("b")
+        small.hit("c")  # "a" is forgotten; "b" is still counted
+        assert list(small.hits) == ["b", "c"]
+        with pytest.raises(RateLimited):
+            small.hit("b")
+        with pytest.raises(RateLimited):
+            small.hit("c")

@@ -34,6 +34,7 @@ DOCS_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
 def content_security_policy(path: str) -> str:
     return DOCS_CONTENT_SECURITY_POLICY if path == "/docs" else CONTENT_SECURITY_POLICY
 
+
 REVALIDATED_PREFIXES = ("/static/", "/docs/assets/", "/api/v1/openapi.json")
 
 

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from app.auth.deps import CurrentAccount
+from app.common.text import SingleLine
 from app.eligibility.checklist import document_checklist
 from app.eligibility.reference import (
     CodeStatus,
@@ -32,7 +33,9 @@ def list_exemption_codes(
     status: CodeStatus | None = None,
     kind: Kind | None = None,
     stream: Stream | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Part of a code or title")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Part of a code or title"), SingleLine
+    ] = None,
 ) -> ExemptionCodeList:
     """Exemption codes with their status and scope; `version` names the reference data used."""
     reference = load_reference()

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.common.form import RequestContent
+from app.common.text import SingleLine
 from app.intake.models import RequestStatus
 
 
@@ -48,7 +49,7 @@ class SubmitBody(BaseModel):
     )
 
     declarant_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
     ]
     declaration_accepted: bool
 

@@ -8,6 +8,7 @@ from app.auth.deps import Supervisor, require
 from app.auth.models import Role
 from app.common.openapi import binary_response
 from app.common.rate_limit import RateLimiter
+from app.common.text import MultiLine
 from app.config import get_settings
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
@@ -18,7 +19,9 @@ from app.problems import NotFound, problem_responses
 router = APIRouter(prefix="/api/v1", tags=["letters"])
 limiter = RateLimiter(per_minute=lambda: get_settings().verify_rate_per_minute)
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), MultiLine
+]
 
 
 class WorkerFacts(BaseModel):

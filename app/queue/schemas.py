@@ -3,9 +3,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.common.text import MultiLine, SingleLine
 from app.documents.models import DocumentKind
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), MultiLine
+]
 Pointer = Annotated[str, StringConstraints(pattern=r"^(/[A-Za-z0-9_]+){1,4}$")]
 
 
@@ -82,7 +85,7 @@ class ClaimNextBody(BaseModel):
 class ReassignBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reviewer_id: Annotated[str, StringConstraints(max_length=36)]
+    reviewer_id: Annotated[str, StringConstraints(max_length=36), SingleLine]
 
 
 class DecisionCreate(BaseModel):
@@ -101,7 +104,9 @@ class DecisionCreate(BaseModel):
     )
 
     outcome: Literal["positive", "negative", "not_eligible"]
-    exemption_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=12)]
+    exemption_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=12), SingleLine
+    ]
     reasons: list[Text] = Field(default_factory=list, max_length=20)
     conditions: list[Text] = Field(default_factory=list, max_length=20)
     letter_language: Literal["en", "fr"]

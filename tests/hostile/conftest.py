@@ -2,7 +2,6 @@
 process for what only raw sockets can send (bodies shorter or longer than their Content-Length)."""
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -82,6 +81,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         **os.environ,
         "IMWU_DATABASE_URL": f"sqlite:///{root}/live.sqlite3",
         "IMWU_STORAGE_DIR": str(root / "storage"),
+        "IMWU_DATA_DIR": str(root / "data"),
         "IMWU_ENVIRONMENT": "test",
         "IMWU_RECEIVE_TIMEOUT_SECONDS": str(RECEIVE_TIMEOUT_S),
     }
@@ -97,9 +97,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_healthy(base_url, process, log)
-        found = re.search(r"IMWU_TOKEN=(\S+)", log.read_text())
-        assert found is not None, "the first start prints the admin token"
-        admin = {"Authorization": f"Bearer {found.group(1)}"}
+        token = (root / "data" / "bootstrap-admin-token").read_text().strip()
+        assert token not in log.read_text(), "the admin token is never printed"
+        admin = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base_url, timeout=10) as http:
             made = http.post(
                 "/api/v1/accounts",
