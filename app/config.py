@@ -1,13 +1,26 @@
 """The one settings object. Every setting is read from the environment with the prefix `IMWU_`."""
 
+import ipaddress
 from functools import cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
+SQLITE_PREFIX = "sqlite:///"
+
+
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -54,7 +67,50 @@ class Settings(BaseSettings):
             raise ValueError("IMWU_SECRET_KEY must be set outside development")
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("IMWU_SECRET_KEY must be at least 32 characters in production")
+        if self.environment == "production" and _is_loopback(self.public_base_url):
+            raise ValueError(
+                "IMWU_PUBLIC_BASE_URL must be the public address in production: letters would "
+                f"send officers to {self.public_base_url}"
+            )
         return self
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> "Settings":
+        """Relative paths are resolved once, against the directory the process started in, so
+        every part of the service (and every error message) names the same files."""
+        if self.database_url.startswith(SQLITE_PREFIX):
+            given, _, query = self.database_url.removeprefix(SQLITE_PREFIX).partition("?")
+            if given and given != ":memory:" and not given.startswith("/"):
+                self._database_path_given = given
+                resolved = SQLITE_PREFIX + str(Path(given).resolve())
+                self.database_url = resolved + (f"?{query}" if query else "")
+        self.storage_dir = self.storage_dir.resolve()
+        self.data_dir = self.data_dir.resolve()
+        return self
+
+    _database_path_given: str | None = PrivateAttr(default=None)
+
+    @property
+    def database_label(self) -> str:
+        """The database as the operator configured it, for messages: the SQLite path as given
+        (`./var/imwu.sqlite3`) with its absolute form, or the URL without its password."""
+        path = self.sqlite_path
+        if path is not None:
+            given = self._database_path_given
+            return f"{given} ({path})" if given else str(path)
+        parts = urlsplit(self.database_url)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+            return parts._replace(netloc=netloc).geturl()
+        return self.database_url
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None for another database."""
+        if not self.database_url.startswith(SQLITE_PREFIX):
+            return None
+        path = self.database_url.removeprefix(SQLITE_PREFIX).partition("?")[0]
+        return Path(path) if path and path != ":memory:" else None
 
     @property
     def is_sqlite(self) -> bool:

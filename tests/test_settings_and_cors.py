@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -13,7 +15,33 @@ class TestSettings:
             Settings(environment="production", secret_key=DEVELOPMENT_SECRET)
         with pytest.raises(ValidationError, match="32 characters"):
             Settings(environment="production", secret_key="short")
-        assert Settings(environment="production", secret_key="x" * 40).secret_key == "x" * 40
+        public = "https://imwu.example.gc.ca"
+        production = Settings(environment="production", secret_key="x" * 40, public_base_url=public)
+        assert production.secret_key == "x" * 40
+
+    @pytest.mark.parametrize(
+        "url",
+        ["http://127.0.0.1:8000", "http://localhost:8000", "https://[::1]", "http://127.9.9.9"],
+    )
+    def test_production_refuses_a_loopback_public_url(self, url: str) -> None:
+        """Letters would point officers to the machine they stand at."""
+        with pytest.raises(ValidationError, match="IMWU_PUBLIC_BASE_URL"):
+            Settings(environment="production", secret_key="x" * 40, public_base_url=url)
+        assert Settings(environment="development", public_base_url=url).public_base_url == url
+
+    def test_relative_paths_are_resolved_once(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        monkeypatch.chdir(tmp_path)
+        settings = Settings(database_url="sqlite:///./var/imwu.sqlite3", storage_dir=Path("docs"))
+        assert settings.database_url == f"sqlite:///{tmp_path}/var/imwu.sqlite3"
+        assert settings.sqlite_path == tmp_path / "var" / "imwu.sqlite3"
+        assert settings.database_label == f"./var/imwu.sqlite3 ({tmp_path}/var/imwu.sqlite3)"
+        assert settings.storage_dir == tmp_path / "docs"
+
+    def test_a_database_password_never_shows_in_messages(self) -> None:
+        settings = Settings(database_url="postgresql+psycopg://imwu:s3cret@db.internal/imwu")
+        assert settings.database_label == "postgresql+psycopg://imwu:***@db.internal/imwu"
 
     def test_environment_variables_use_the_imwu_prefix(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("IMWU_MAX_REQUEST_BYTES", "1000")
