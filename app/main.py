@@ -104,7 +104,7 @@ def create_app() -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
-            expose_headers=["ETag", "Location"],
+            expose_headers=["ETag", "Location", "Idempotent-Replayed", "Retry-After"],
         )
     app.add_middleware(
         BodyLimitMiddleware,

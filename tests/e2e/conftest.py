@@ -122,6 +122,7 @@ def server(browser_path: str) -> Iterator[Server]:
         **os.environ,
         "IMWU_DATABASE_URL": f"sqlite:///{workdir}/e2e.sqlite3",
         "IMWU_STORAGE_DIR": str(workdir / "storage"),
+        "IMWU_DATA_DIR": str(workdir / "data"),
         "IMWU_ENVIRONMENT": "development",
         "IMWU_PUBLIC_BASE_URL": base_url,
         "IMWU_VERIFY_RATE_PER_MINUTE": "1000",
@@ -139,8 +140,11 @@ def server(browser_path: str) -> Iterator[Server]:
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"imwu serve exited: {(workdir / 'serve.log').read_text()}")
+            # Our own process says it listens (another machine user's server may answer the port
+            # between the probe and the bind: its healthz alone proves nothing).
+            listening = f"listening on {base_url}" in (workdir / "serve.log").read_text()
             try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                if listening and httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

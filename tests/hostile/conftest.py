@@ -63,8 +63,10 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Pa
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited: {log.read_text()[-2000:]}")
+        # Only once our process says it listens: another server may hold the port meanwhile.
+        listening = f"listening on {base_url}" in log.read_text()
         try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+            if listening and httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
