@@ -4,12 +4,15 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
 
 from app.auth.models import Role
 from app.auth.schemas import AccountCreate
-from app.auth.service import account_count, create_account, revoke
+from app.auth.service import create_account, revoke
 from app.db import get_sessionmaker
 from app.problems import AppError
 from app.signing.keys import KeysMissing, KeysSupplied
@@ -29,42 +32,51 @@ def _serve(args: argparse.Namespace) -> int:
     with startup_lock():
         ensure_keys()  # first: production without keys stops before touching the database
         upgrade()
-        _bootstrap_admin()
+        _bootstrap_admin(settings.data_dir)
     file_store().ensure()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        proxy_headers=True,
-        timeout_keep_alive=5,
-        limit_concurrency=args.limit_concurrency,
-        workers=args.workers,
-        h11_max_incomplete_event_size=16 * 1024,
-        log_level="warning",
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
-    del settings
+    options = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "proxy_headers": False,
+        "timeout_keep_alive": 5,
+        "limit_concurrency": args.limit_concurrency,
+        "workers": args.workers,
+        "h11_max_incomplete_event_size": 16 * 1024,
+        "log_level": "warning",
+        "access_log": False,
+        "log_config": None,
+        "timeout_graceful_shutdown": 10,
+    }
+    if args.workers > 1:
+        _say_listening(args.host, args.port)
+        uvicorn.run("app.main:create_app", **options)
+        return 0
+    config = uvicorn.Config("app.main:create_app", **options)
+    sock = config.bind_socket()  # a port in use is logged by uvicorn and exits 1
+    _say_listening(args.host, int(sock.getsockname()[1]))
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
-def _bootstrap_admin() -> None:
-    """On first start with no accounts, create one admin and print its token once."""
-    with get_sessionmaker().begin() as session:
-        if account_count(session) > 0:
-            return
-        data = AccountCreate(
-            role=Role.ADMIN, name="Administrator", email="admin@imwu-intake.example.com"
+def _say_listening(host: str, port: int) -> None:
+    """The address the service answers on (the real port when `--port 0` let the system pick)."""
+    shown = f"[{host}]" if ":" in host else host
+    print(f"imwu-intake is listening on http://{shown}:{port} (API docs at /docs)", flush=True)
+
+
+def _bootstrap_admin(data_dir: Path) -> None:
+    """On first start with no accounts, create one admin; say where its token is, never what."""
+    from app.auth.bootstrap import bootstrap_admin
+
+    token_file = bootstrap_admin(data_dir)
+    if token_file is not None:
+        print(
+            "No accounts existed: created an admin account. Its token is in\n"
+            f"  {token_file}\n"
+            "(readable by this user only): keep it somewhere safe, then delete the file.",
+            flush=True,
         )
-        account, token = create_account(session, data=data)
-    print(
-        "No accounts existed: created an admin account. Its token is shown only now:\n"
-        f"  IMWU_TOKEN={token}\n",
-        flush=True,
-    )
-    del account
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -115,13 +127,19 @@ def _audit_verify(_args: argparse.Namespace) -> int:
     return 1
 
 
-def _purge(_args: argparse.Namespace) -> int:
+def _purge(args: argparse.Namespace) -> int:
     from app.retention.service import purge, remove_files
 
-    with get_sessionmaker().begin() as session:
-        report = purge(session)
-    remove_files(report.keys)
-    print(json.dumps({"cases": report.cases, "documents": report.documents, "bytes": report.bytes}))
+    if args.dry_run:  # the same work, rolled back: the report is exactly what a purge would do
+        with get_sessionmaker()() as session:
+            report = purge(session)
+            session.rollback()
+    else:
+        with get_sessionmaker().begin() as session:
+            report = purge(session)
+        remove_files(report.keys)
+    summary = {"cases": report.cases, "documents": report.documents, "bytes": report.bytes}
+    print(json.dumps({**summary, "dry_run": args.dry_run}))
     return 0
 
 
@@ -141,73 +159,161 @@ def _keys_rotate(_args: argparse.Namespace) -> int:
     return 0
 
 
+HELP = argparse.ArgumentDefaultsHelpFormatter  # every option's help shows its default
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="imwu", description="IMWU opinion-request intake")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="imwu",
+        description="IMWU opinion-request intake. Settings come from IMWU_* environment "
+        "variables (README, Settings); relative paths are taken from the current directory.",
+        formatter_class=HELP,
+    )
+    parser.add_argument("--version", action="version", version=f"imwu {version('imwu-intake')}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="migrate, then serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--limit-concurrency", type=int, default=200)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.set_defaults(handler=_serve)
+    serve = commands.add_parser(
+        "serve", help="migrate, create the first admin if none, then serve", formatter_class=HELP
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free)")
+    serve.add_argument(
+        "--limit-concurrency", type=int, default=200, help="connections served at once per worker"
+    )
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.set_defaults(handler=_serve, migrates=True)
 
-    commands.add_parser("migrate", help="upgrade the database").set_defaults(handler=_migrate)
+    commands.add_parser(
+        "migrate", help="upgrade the database to the latest migration", formatter_class=HELP
+    ).set_defaults(handler=_migrate, migrates=True)
 
-    accounts = commands.add_parser("accounts").add_subparsers(dest="action", required=True)
-    create = accounts.add_parser("create", help="create an account and print its token")
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
-    create.add_argument("--name", required=True)
-    create.add_argument("--email", required=True)
-    create.add_argument("--organization")
+    accounts = commands.add_parser(
+        "accounts", help="manage accounts", formatter_class=HELP
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = accounts.add_parser(
+        "create", help="create an account and print its id and token", formatter_class=HELP
+    )
+    create.add_argument("--role", required=True, choices=[r.value for r in Role], help="role")
+    create.add_argument("--name", required=True, help="the person's name")
+    create.add_argument("--email", required=True, help="unique email address")
+    create.add_argument(
+        "--organization", help="employer or law firm (representatives only, required for them)"
+    )
     create.set_defaults(handler=_accounts_create)
 
-    tokens = commands.add_parser("tokens").add_subparsers(dest="action", required=True)
-    revoke_cmd = tokens.add_parser("revoke", help="revoke a token, or every token of an account")
-    revoke_cmd.add_argument("id")
+    tokens = commands.add_parser(
+        "tokens", help="manage API tokens", formatter_class=HELP
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    revoke_cmd = tokens.add_parser(
+        "revoke", help="revoke a token, or every token of an account", formatter_class=HELP
+    )
+    revoke_cmd.add_argument("id", help="a token id, or an account id (all its tokens)")
     revoke_cmd.set_defaults(handler=_tokens_revoke)
 
-    storage = commands.add_parser("storage").add_subparsers(dest="action", required=True)
-    sweep_cmd = storage.add_parser("sweep", help="remove files no document owns")
-    sweep_cmd.add_argument("--grace-seconds", type=float, default=3600)
+    storage = commands.add_parser(
+        "storage", help="maintain the document store", formatter_class=HELP
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    sweep_cmd = storage.add_parser(
+        "sweep", help="remove stored files no document owns", formatter_class=HELP
+    )
+    sweep_cmd.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=3600,
+        help="leave files younger than this (an upload may still be committing)",
+    )
     sweep_cmd.set_defaults(handler=_storage_sweep)
 
-    commands.add_parser("purge", help="delete documents past retention").set_defaults(
-        handler=_purge
+    purge_cmd = commands.add_parser(
+        "purge",
+        help="delete documents past IMWU_RETENTION_DAYS / IMWU_DRAFT_IDLE_DAYS",
+        formatter_class=HELP,
     )
+    purge_cmd.add_argument(
+        "--dry-run", action="store_true", help="report what would be deleted, delete nothing"
+    )
+    purge_cmd.set_defaults(handler=_purge)
 
-    audit = commands.add_parser("audit").add_subparsers(dest="action", required=True)
-    audit.add_parser("verify", help="walk the audit chain").set_defaults(handler=_audit_verify)
+    audit = commands.add_parser(
+        "audit", help="check the audit trail", formatter_class=HELP
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    audit.add_parser(
+        "verify",
+        help="walk the audit chain; exit 1 at its first broken event",
+        formatter_class=HELP,
+    ).set_defaults(handler=_audit_verify)
 
     keys = commands.add_parser(
-        "keys", help="the service CA and the keys that sign letters (IMWU_SIGNING_KEYS_DIR)"
-    ).add_subparsers(dest="action", required=True)
+        "keys",
+        help="the service CA and the keys that sign letters (IMWU_SIGNING_KEYS_DIR)",
+        formatter_class=HELP,
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
     keys.add_parser(
         "init",
         help="create the service CA and the first signing key and certificate, unless they exist",
-    ).set_defaults(handler=_keys_init)
+        formatter_class=HELP,
+    ).set_defaults(handler=_keys_init, database=False)
     keys.add_parser(
         "rotate",
         help="make a new signing key and certificate; the old one is retired but kept and "
         "still published, so letters it signed keep validating",
-    ).set_defaults(handler=_keys_rotate)
+        formatter_class=HELP,
+    ).set_defaults(handler=_keys_rotate, database=False)
     return parser
+
+
+class CommandError(Exception):
+    """An expected failure: one line on stderr, exit status 2, no traceback."""
+
+
+def _require_database() -> None:
+    """Commands other than serve and migrate need a migrated database: SQLite would silently
+    create an empty file where none is (e.g. when run from another directory)."""
+    from app.config import get_settings
+
+    settings = get_settings()
+    path = settings.sqlite_path
+    if path is not None and not path.exists():
+        raise CommandError(
+            f"no database at {settings.database_label}: "
+            "run `imwu migrate` here or set IMWU_DATABASE_URL"
+        )
+
+
+def _database_error(exc: sa_exc.DBAPIError) -> str:
+    """Names the database and the kind of failure, never the statement or its parameters."""
+    from app.config import get_settings
+
+    label = get_settings().database_label
+    cause = str(exc.orig).lower()
+    if "no such table" in cause or "does not exist" in cause:
+        return f"the database at {label} is not migrated: run `imwu migrate`"
+    return f"the database at {label} cannot be used ({type(exc.orig).__name__})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "database", True) and not getattr(args, "migrates", False):
+            _require_database()
         return int(args.handler(args))
-    except AppError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
+    except (AppError, CommandError) as exc:
+        print(f"error: {getattr(exc, 'detail', exc)}", file=sys.stderr)
         return 2
     except (KeysMissing, KeysSupplied) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:
         for error in exc.errors(include_input=False):
-            print(f"error: {'.'.join(map(str, error['loc']))}: {error['msg']}", file=sys.stderr)
+            where = ".".join(map(str, error["loc"]))
+            message = error["msg"].removeprefix("Value error, ")
+            print(f"error: {where + ': ' if where else ''}{message}", file=sys.stderr)
         return 2
+    except sa_exc.DBAPIError as exc:
+        print(f"error: {_database_error(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,13 +1,26 @@
 """The one settings object. Every setting is read from the environment with the prefix `IMWU_`."""
 
+import ipaddress
 from functools import cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
+SQLITE_PREFIX = "sqlite:///"
+
+
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -16,6 +29,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./var/imwu.sqlite3"
     storage_dir: Path = Path("./var/documents")
+    data_dir: Path = Field(
+        default=Path("./var"),
+        description="Where the service keeps its own files (the first admin's token file).",
+    )
     max_request_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     multipart_allowance_bytes: int = Field(
         default=64 * 1024,
@@ -34,6 +51,11 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base of the verification URL in letters"
     )
     verify_rate_per_minute: int = Field(default=60, ge=1)
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For names the client ('*' trusts any); others' is ignored.",
+    )
     metrics_token: str | None = Field(default=None, description="Bearer token for /metrics")
     retention_days: int = Field(default=365, ge=1, description="Keep decided cases' documents")
     draft_idle_days: int = Field(default=90, ge=1)
@@ -57,7 +79,51 @@ class Settings(BaseSettings):
             raise ValueError(
                 "IMWU_SIGNING_KEY_FILE, IMWU_SIGNING_CERT_FILE and IMWU_SIGNING_CA_FILE go together"
             )
+        if self.environment == "production" and _is_loopback(self.public_base_url):
+            raise ValueError(
+                "IMWU_PUBLIC_BASE_URL must be the public address in production: letters would "
+                f"send officers to {self.public_base_url}"
+            )
         return self
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> "Settings":
+        """Relative paths are resolved once, against the directory the process started in, so
+        every part of the service (and every error message) names the same files."""
+        if self.database_url.startswith(SQLITE_PREFIX):
+            given, _, query = self.database_url.removeprefix(SQLITE_PREFIX).partition("?")
+            if given and given != ":memory:" and not given.startswith("/"):
+                self._database_path_given = given
+                resolved = SQLITE_PREFIX + str(Path(given).resolve())
+                self.database_url = resolved + (f"?{query}" if query else "")
+        self.storage_dir = self.storage_dir.resolve()
+        self.data_dir = self.data_dir.resolve()
+        self.signing_keys_dir = self.signing_keys_dir.resolve()
+        return self
+
+    _database_path_given: str | None = PrivateAttr(default=None)
+
+    @property
+    def database_label(self) -> str:
+        """The database as the operator configured it, for messages: the SQLite path as given
+        (`./var/imwu.sqlite3`) with its absolute form, or the URL without its password."""
+        path = self.sqlite_path
+        if path is not None:
+            given = self._database_path_given
+            return f"{given} ({path})" if given else str(path)
+        parts = urlsplit(self.database_url)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+            return parts._replace(netloc=netloc).geturl()
+        return self.database_url
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None for another database."""
+        if not self.database_url.startswith(SQLITE_PREFIX):
+            return None
+        path = self.database_url.removeprefix(SQLITE_PREFIX).partition("?")[0]
+        return Path(path) if path and path != ":memory:" else None
 
     @property
     def signing_files(self) -> tuple[Path, Path, Path] | None:

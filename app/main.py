@@ -7,11 +7,15 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.common.body_limit import BodyLimitMiddleware
+from app.common.openapi import describe_contract, operation_id
+from app.common.path_guard import ControlCharacterPathGuard
 from app.common.receive_timeout import ReceiveTimeoutMiddleware
+from app.common.security_headers import SecurityHeadersMiddleware
 from app.config import get_settings
 from app.db import get_engine
 from app.documents import sandbox
@@ -28,8 +32,8 @@ from app.queue.router import router as queue_router
 from app.revisions.router import router as revisions_router
 from app.signing.service import current_signer
 from app.triage.router import router as triage_router
+from app.web.router import docs_assets, static_files
 from app.web.router import router as web_router
-from app.web.router import static_files
 
 API_DESCRIPTION = """Intake and triage of IMWU opinion requests (IMM 5686).
 
@@ -57,11 +61,14 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description=API_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        separate_input_output_schemas=False,
+        generate_unique_id_function=operation_id,
     )
     install_problem_handlers(app)
+    describe_contract(app)
     routers = (
         metrics_router,
         auth_router,
@@ -78,6 +85,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     app.include_router(web_router)
     app.mount("/static", static_files, name="static")
+    app.mount("/docs/assets", docs_assets, name="docs-assets")
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -100,7 +108,7 @@ def create_app() -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
-            expose_headers=["ETag", "Location"],
+            expose_headers=["ETag", "Location", "Idempotent-Replayed", "Retry-After"],
         )
     app.add_middleware(
         BodyLimitMiddleware,
@@ -108,5 +116,10 @@ def create_app() -> FastAPI:
         other_limit=lambda: settings.max_json_bytes,
     )
     app.add_middleware(ReceiveTimeoutMiddleware, timeout=lambda: settings.receive_timeout_seconds)
+    app.add_middleware(ControlCharacterPathGuard)
     app.add_middleware(RequestLogMiddleware)
+    # The client address (the verify rate limit's key) comes from X-Forwarded-For only when the
+    # peer is a trusted proxy; `imwu serve` leaves this to the app (proxy_headers=False).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

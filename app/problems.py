@@ -232,6 +232,8 @@ def _message(error: Mapping[str, Any]) -> str:
     """pydantic's message without the value: its messages only restate constraints."""
     if error.get("type") == "extra_forbidden":
         return "unknown field"
+    if error.get("type") == "string_unicode":
+        return "contains an unpaired surrogate"
     msg = str(error.get("msg", "invalid value"))
     return msg.removeprefix("Value error, ")
 

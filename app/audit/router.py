@@ -33,6 +33,6 @@ class EventOut(BaseModel):
 
 
 @router.get("/requests/{request_id}/events", response_model=list[EventOut])
-def events(request: CurrentRequest, session: SessionDep) -> list[EventOut]:
+def list_events(request: CurrentRequest, session: SessionDep) -> list[EventOut]:
     """The case's timeline, oldest first; each event is chained to the one before it."""
     return [EventOut.model_validate(e) for e in timeline(session, request_id=request.id)]

@@ -1,9 +1,9 @@
 from fastapi import APIRouter, status
 
+from app.auth import service
 from app.auth.deps import Admin, CurrentAccount
 from app.auth.models import Account
 from app.auth.schemas import AccountCreate, AccountCreated, AccountOut
-from app.auth.service import create_account
 from app.db import SessionDep
 from app.problems import problem_responses
 
@@ -11,7 +11,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=problem_respon
 
 
 @router.get("/me", response_model=AccountOut)
-def me(account: CurrentAccount) -> Account:
+def read_me(account: CurrentAccount) -> Account:
     """The account the token belongs to."""
     return account
 
@@ -22,7 +22,7 @@ def me(account: CurrentAccount) -> Account:
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(403, 422),
 )
-def create(data: AccountCreate, session: SessionDep, _admin: Admin) -> AccountCreated:
+def create_account(data: AccountCreate, session: SessionDep, _admin: Admin) -> AccountCreated:
     """Create an account (admins only). The token in the answer is shown once."""
-    account, token = create_account(session, data=data)
+    account, token = service.create_account(session, data=data)
     return AccountCreated(**AccountOut.model_validate(account).model_dump(), token=token)

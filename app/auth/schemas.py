@@ -4,12 +4,27 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from app.auth.models import Role
+from app.common.text import SingleLine
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+]
 
 
 class AccountCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "role": "representative",
+                    "name": "Robin Lee",
+                    "email": "robin@acme.example",
+                    "organization": "Acme Inc",
+                }
+            ]
+        },
+    )
 
     role: Role
     name: Name

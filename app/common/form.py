@@ -25,11 +25,16 @@ from pydantic import (
 )
 
 from app.common.clock import today
+from app.common.text import MultiLine, SingleLine
 
 FORM_EDITION = "IMM 5686 (01-2018) E"
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), MultiLine
+]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+() .\-x]{7,30}$")]
 
 
@@ -97,7 +102,7 @@ class Employer(FormModel):
     phone: Phone | None = None
     contact_name: ShortText | None = None
     email: EmailStr | None = Field(default=None, max_length=254)
-    website: Annotated[str, StringConstraints(max_length=500)] | None = None
+    website: Annotated[str, StringConstraints(max_length=500), SingleLine] | None = None
     size_in_canada: SizeRange | None = None
     size_abroad: SizeRange | None = None
     principal_activity: LongText | None = None

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from app.common.text import has_control_character
 from app.problems import FieldError, ValidationFailed
 
 
@@ -22,6 +23,8 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         raise _bad_cursor() from exc
     if not isinstance(values, list) or len(values) != arity:
         raise _bad_cursor()
+    if any(isinstance(v, str) and has_control_character(v) for v in values):
+        raise _bad_cursor()  # a NUL would reach the database in the keyset comparison
     return values
 
 

@@ -5,6 +5,7 @@ from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentAccount, Representative, require
 from app.auth.models import Role
+from app.common.openapi import binary_response
 from app.config import get_settings
 from app.db import SessionDep
 from app.documents import service
@@ -44,7 +45,7 @@ async def _each_part_once(http_request: Request) -> None:
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(403, 409, 413, 415, 422, 503, 507),
 )
-def upload(
+def upload_document(
     request: CurrentRequest,
     session: SessionDep,
     account: Representative,
@@ -82,9 +83,15 @@ def list_documents(request: CurrentRequest, session: SessionDep) -> DocumentList
 @router.get(
     "/{document_id}",
     response_class=FileResponse,
-    responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
+    responses=binary_response(
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        description="The file as stored, in the type its content was recognised as",
+        headers=("Content-Disposition", "ETag"),
+    ),
 )
-def download(
+def download_document(
     request: CurrentRequest, session: SessionDep, document_id: DocumentId, account: CurrentAccount
 ) -> FileResponse:
     """The file's bytes, as an attachment. A reviewer opening a document is recorded."""
@@ -107,7 +114,7 @@ def download(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(403, 409),
 )
-def delete(
+def delete_document(
     request: CurrentRequest, session: SessionDep, document_id: DocumentId, account: Representative
 ) -> None:
     """Remove a document and free its bytes."""

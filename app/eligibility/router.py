@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from app.auth.deps import CurrentAccount
+from app.common.text import SingleLine
 from app.eligibility.checklist import document_checklist
 from app.eligibility.reference import (
     CodeStatus,
@@ -27,12 +28,14 @@ router = APIRouter(prefix="/api/v1/reference", tags=["reference"], responses=pro
 
 
 @router.get("/exemption-codes", response_model=ExemptionCodeList, responses=problem_responses(422))
-def exemption_codes(
+def list_exemption_codes(
     _account: CurrentAccount,
     status: CodeStatus | None = None,
     kind: Kind | None = None,
     stream: Stream | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Part of a code or title")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Part of a code or title"), SingleLine
+    ] = None,
 ) -> ExemptionCodeList:
     """Exemption codes with their status and scope; `version` names the reference data used."""
     reference = load_reference()
@@ -60,7 +63,7 @@ def exemption_codes(
 @router.get(
     "/exemption-codes/{code}", response_model=ExemptionCodeDetail, responses=problem_responses(404)
 )
-def exemption_code(
+def read_exemption_code(
     _account: CurrentAccount, code: Annotated[str, Path(max_length=12)]
 ) -> ExemptionCodeDetail:
     """One code with everything the reference knows and the documents a request for it needs."""
@@ -86,7 +89,7 @@ def exemption_code(
 
 
 @router.get("/countries", response_model=CountryList, responses=problem_responses(422))
-def countries(
+def list_countries(
     _account: CurrentAccount,
     status: CountryStatus | None = None,
     poe_work_permit_eligible: bool | None = None,

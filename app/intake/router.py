@@ -5,9 +5,11 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 from app.auth.deps import Representative, require
 from app.auth.models import Role
 from app.common.form import RequestContent
+from app.common.openapi import with_headers
 from app.db import SessionDep
 from app.intake import service
 from app.intake.deps import CurrentRequest
+from app.intake.examples import PATCH_EXAMPLE, REQUEST_EXAMPLE
 from app.intake.models import RequestStatus
 from app.intake.schemas import RequestOut, RequestPage, SubmitBody, ValidationReport
 from app.problems import FieldError, ValidationFailed, problem_responses
@@ -22,6 +24,10 @@ router = APIRouter(
 
 IfMatch = Annotated[str | None, Header(max_length=100, description="The ETag you read")]
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+NewRequest = Annotated[
+    RequestContent,
+    Body(openapi_examples={"t11": {"summary": "A complete T11 request", "value": REQUEST_EXAMPLE}}),
+]
 
 
 def _with_etag(response: Response, out: RequestOut) -> RequestOut:
@@ -33,10 +39,13 @@ def _with_etag(response: Response, out: RequestOut) -> RequestOut:
     "",
     response_model=RequestOut,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(403, 422),
+    responses={
+        **problem_responses(403, 422),
+        **with_headers(201, "ETag", "Location", "Idempotent-Replayed"),
+    },
 )
-def create(
-    content: RequestContent,
+def create_request(
+    content: NewRequest,
     session: SessionDep,
     account: Representative,
     response: Response,
@@ -67,21 +76,33 @@ def list_requests(
     return RequestPage(items=[service.to_out(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/{request_id}", response_model=RequestOut, responses=problem_responses(404))
-def read(request: CurrentRequest, response: Response) -> RequestOut:
+@router.get(
+    "/{request_id}",
+    response_model=RequestOut,
+    responses={**problem_responses(404), **with_headers(200, "ETag")},
+)
+def read_request(request: CurrentRequest, response: Response) -> RequestOut:
     """One request, with its `ETag` (the version) and its document budget."""
     return _with_etag(response, service.to_out(request))
 
 
 @router.patch(
-    "/{request_id}", response_model=RequestOut, responses=problem_responses(403, 404, 409, 412, 422)
+    "/{request_id}",
+    response_model=RequestOut,
+    responses={**problem_responses(403, 404, 409, 412, 422), **with_headers(200, "ETag")},
 )
-def patch(
+def update_request(
     request: CurrentRequest,
     session: SessionDep,
     account: Representative,
     response: Response,
-    body: Annotated[dict[str, Any], Body(description="Merge patch of the request's fields")],
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="Merge patch of the request's fields",
+            openapi_examples={"hours": {"summary": "Change one field", "value": PATCH_EXAMPLE}},
+        ),
+    ],
     if_match: IfMatch = None,
 ) -> RequestOut:
     """Edit a draft (or a request waiting on more information): objects merge key by key,
@@ -95,9 +116,9 @@ def patch(
 @router.post(
     "/{request_id}/withdraw",
     response_model=RequestOut,
-    responses=problem_responses(403, 404, 409, 412),
+    responses={**problem_responses(403, 404, 409, 412), **with_headers(200, "ETag")},
 )
-def withdraw(
+def withdraw_request(
     request: CurrentRequest,
     session: SessionDep,
     account: Representative,
@@ -116,7 +137,7 @@ def withdraw(
 @router.post(
     "/{request_id}/validate", response_model=ValidationReport, responses=problem_responses(403, 404)
 )
-def validate(
+def validate_request(
     request: CurrentRequest, session: SessionDep, _account: Representative
 ) -> ValidationReport:
     """Every finding and the document checklist, without changing anything."""
@@ -126,9 +147,9 @@ def validate(
 @router.post(
     "/{request_id}/submit",
     response_model=RequestOut,
-    responses=problem_responses(403, 404, 409, 412, 422),
+    responses={**problem_responses(403, 404, 409, 412, 422), **with_headers(200, "ETag")},
 )
-def submit(
+def submit_request(
     request: CurrentRequest,
     session: SessionDep,
     account: Representative,

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.common.form import RequestContent
+from app.common.text import SingleLine
 from app.intake.models import RequestStatus
 
 
@@ -43,10 +44,15 @@ class RequestPage(BaseModel):
 
 
 class SubmitBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"declarant_name": "Robin Lee", "declaration_accepted": True}]
+        },
+    )
 
     declarant_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
     ]
     declaration_accepted: bool
 

@@ -6,7 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth.deps import Supervisor, require
 from app.auth.models import Role
+from app.common.openapi import binary_response
 from app.common.rate_limit import RateLimiter
+from app.common.text import MultiLine
 from app.config import get_settings
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
@@ -21,7 +23,9 @@ limiter = RateLimiter(per_minute=lambda: get_settings().verify_rate_per_minute)
 
 SignatureScheme = Literal["pades-b-b", "ed25519-legacy"]
 CertificateStatus = Literal["current", "retired", "ca"]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), MultiLine
+]
 
 
 class WorkerFacts(BaseModel):
@@ -61,7 +65,10 @@ class Certificates(BaseModel):
 
 
 class RevokeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Issued with the wrong exemption code"}]},
+    )
 
     reason: Reason
 
@@ -95,10 +102,17 @@ class LetterOut(BaseModel):
 @router.get(
     "/requests/{request_id}/letter",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404)},
+    responses={
+        **binary_response(
+            "application/pdf",
+            description="The signed letter",
+            headers=("Content-Disposition",),
+        ),
+        **problem_responses(401, 403, 404),
+    },
     dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
 )
-def letter_pdf(request: CurrentRequest, session: SessionDep) -> Response:
+def download_letter(request: CurrentRequest, session: SessionDep) -> Response:
     """The case's newest letter as a PDF, for the organization's representatives and reviewers."""
     letter = service.current_letter(session, request_id=request.id)
     if letter is None:
@@ -120,7 +134,7 @@ def letter_pdf(request: CurrentRequest, session: SessionDep) -> Response:
     responses=problem_responses(401, 403, 404),
     dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
 )
-def letters(request: CurrentRequest, session: SessionDep) -> list[LetterOut]:
+def list_letters(request: CurrentRequest, session: SessionDep) -> list[LetterOut]:
     """Every letter of the case with its verification code and status, oldest first."""
     return [LetterOut.model_validate(x) for x in service.letters_of(session, request_id=request.id)]
 
@@ -186,7 +200,7 @@ def certificates(
 @router.get(
     "/letters/verify/{code}", response_model=Verification, responses=problem_responses(404, 429)
 )
-def verify(
+def verify_letter(
     code: Annotated[str, Path(max_length=40)], session: SessionDep, http_request: Request
 ) -> Verification:
     """Anyone may check a letter by its verification code; an unknown code reveals nothing."""
@@ -214,7 +228,7 @@ def verify(
     response_model=LetterOut,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-def revoke(
+def revoke_letter(
     letter_id: Annotated[str, Path(max_length=36)],
     body: RevokeBody,
     session: SessionDep,
@@ -233,7 +247,7 @@ def revoke(
     status_code=201,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-def reissue(
+def reissue_letter(
     letter_id: Annotated[str, Path(max_length=36)],
     body: ReissueBody,
     session: SessionDep,

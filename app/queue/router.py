@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 from app.auth.deps import Representative, Staff, Supervisor, require
 from app.auth.models import Role
 from app.common.clock import today
+from app.common.openapi import binary_response, with_headers
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
 from app.intake.models import OpinionRequest, RequestStatus
@@ -49,7 +50,7 @@ def _out(request: OpinionRequest, response: Response) -> RequestOut:
 
 
 @router.get("/queue", response_model=QueuePage, responses=problem_responses(422))
-def queue(
+def list_queue(
     session: SessionDep,
     account: Staff,
     stream: Stream | None = None,
@@ -76,7 +77,11 @@ def queue(
 @router.post(
     "/queue/claim",
     response_model=RequestOut,
-    responses={204: {"description": "No case waits"}, **problem_responses(422)},
+    responses={
+        204: {"description": "No case waits"},
+        **problem_responses(422),
+        **with_headers(200, "ETag"),
+    },
 )
 def claim_next(
     session: SessionDep, account: Staff, response: Response, body: ClaimNextBody | None = None
@@ -92,9 +97,11 @@ def claim_next(
 
 
 @router.post(
-    "/requests/{request_id}/claim", response_model=RequestOut, responses=problem_responses(404, 409)
+    "/requests/{request_id}/claim",
+    response_model=RequestOut,
+    responses={**problem_responses(404, 409), **with_headers(200, "ETag")},
 )
-def claim(
+def claim_request(
     request: CurrentRequest, session: SessionDep, account: Staff, response: Response
 ) -> RequestOut:
     """Claim this case; 409 `already_claimed` names the holder."""
@@ -104,9 +111,9 @@ def claim(
 @router.post(
     "/requests/{request_id}/release",
     response_model=RequestOut,
-    responses=problem_responses(404, 409),
+    responses={**problem_responses(404, 409), **with_headers(200, "ETag")},
 )
-def release(
+def release_request(
     request: CurrentRequest, session: SessionDep, account: Staff, response: Response
 ) -> RequestOut:
     """Give the case back to the queue."""
@@ -116,9 +123,9 @@ def release(
 @router.post(
     "/requests/{request_id}/reassign",
     response_model=RequestOut,
-    responses=problem_responses(404, 409, 422),
+    responses={**problem_responses(404, 409, 422), **with_headers(200, "ETag")},
 )
-def reassign(
+def reassign_request(
     request: CurrentRequest,
     session: SessionDep,
     account: Supervisor,
@@ -156,7 +163,7 @@ def ask_for_information(
     response_model=list[InfoRequestOut],
     responses=problem_responses(404),
 )
-def information_requests(request: CurrentRequest, session: SessionDep) -> list[InfoRequestOut]:
+def list_info_requests(request: CurrentRequest, session: SessionDep) -> list[InfoRequestOut]:
     """Every information request of the case, oldest first."""
     return [_info_out(i) for i in info.list_info_requests(session, request_id=request.id)]
 
@@ -166,7 +173,7 @@ def information_requests(request: CurrentRequest, session: SessionDep) -> list[I
     response_model=InfoRequestOut,
     responses=problem_responses(404, 409, 422),
 )
-def respond(
+def answer_info_request(
     request: CurrentRequest,
     session: SessionDep,
     account: Representative,
@@ -190,7 +197,7 @@ def respond(
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(404, 409, 412, 422),
 )
-def decide(
+def decide_request(
     request: CurrentRequest,
     session: SessionDep,
     account: Staff,
@@ -248,7 +255,10 @@ def resolve_finding(
 @router.post(
     "/requests/{request_id}/decision/preview",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(404, 409, 422)},
+    responses={
+        **binary_response("application/pdf", description="The letter as it would be issued"),
+        **problem_responses(404, 409, 422),
+    },
 )
 def preview_decision(
     request: CurrentRequest, session: SessionDep, account: Staff, body: DecisionCreate
@@ -274,6 +284,6 @@ def read_decision(request: CurrentRequest, session: SessionDep) -> DecisionOut:
 
 
 @router.get("/stats", response_model=Stats)
-def statistics(session: SessionDep, _account: Supervisor) -> Stats:
+def read_stats(session: SessionDep, _account: Supervisor) -> Stats:
     """Cases by status and stream, median business days to decision, cases past due."""
     return listing.stats(session)

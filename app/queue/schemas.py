@@ -3,9 +3,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.common.text import MultiLine, SingleLine
 from app.documents.models import DocumentKind
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), MultiLine
+]
 FormPath = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^/?[A-Za-z0-9_]+([./][A-Za-z0-9_]+){0,4}$"),
@@ -25,7 +28,18 @@ class InfoRequestCreate(BaseModel):
     """What the organization must send: documents of the named kinds and/or new values for the
     named form fields (JSON pointers or dotted paths); nothing else may change meanwhile."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "message": "Please add the worker's diploma",
+                    "items": [{"kind": "diploma"}],
+                    "due_date": "2027-01-15",
+                }
+            ]
+        },
+    )
 
     message: Text
     items: list[InfoItem] = Field(default_factory=list, max_length=20)
@@ -34,7 +48,9 @@ class InfoRequestCreate(BaseModel):
 
 
 class InfoResponse(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"message": "The diploma is attached"}]}
+    )
 
     message: Text | None = None
 
@@ -56,7 +72,9 @@ class InfoRequestOut(BaseModel):
 
 
 class ClaimNextBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"streams": ["trade_agreement"]}]}
+    )
 
     streams: list[
         Literal[
@@ -69,14 +87,28 @@ class ClaimNextBody(BaseModel):
 class ReassignBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reviewer_id: Annotated[str, StringConstraints(max_length=36)]
+    reviewer_id: Annotated[str, StringConstraints(max_length=36), SingleLine]
 
 
 class DecisionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "outcome": "positive",
+                    "exemption_code": "T11",
+                    "conditions": [],
+                    "letter_language": "en",
+                }
+            ]
+        },
+    )
 
     outcome: Literal["positive", "negative", "not_eligible"]
-    exemption_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=12)]
+    exemption_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=12), SingleLine
+    ]
     reasons: list[Text] = Field(default_factory=list, max_length=20)
     conditions: list[Text] = Field(default_factory=list, max_length=20)
     letter_language: Literal["en", "fr"]

@@ -17,7 +17,7 @@ router = APIRouter(
 
 
 @router.get("/requests/{request_id}/triage", response_model=TriageOut)
-def triage(request: CurrentRequest, session: SessionDep) -> TriageOut:
+def read_triage(request: CurrentRequest, session: SessionDep) -> TriageOut:
     """The latest triage run (that of the latest revision): every finding with its stable id,
     rule, outcome, reasons in both languages, the fields concerned, the reference data version
     and the holder's resolution; the priority and the due date."""

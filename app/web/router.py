@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -29,4 +30,12 @@ def verify_page(code: str) -> FileResponse:
     return _page("verify.html")
 
 
+@router.get("/docs")
+def api_docs() -> FileResponse:
+    """Swagger UI, served with its assets from the package (no CDN, nothing inline)."""
+    return _page("docs.html")
+
+
 static_files = StaticFiles(directory=STATIC, check_dir=False)
+# The Swagger UI bundle and stylesheet shipped by the pinned `fastapi-offline` package.
+docs_assets = StaticFiles(directory=Path(fastapi_offline.__file__).resolve().parent / "static")

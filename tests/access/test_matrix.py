@@ -22,7 +22,9 @@ from app.db import get_sessionmaker
 from app.letters.router import limiter
 from tests.access.world import ACTORS, Case, World
 from tests.builders import make_pdf
+from tests.common.test_security_headers import header_problems
 from tests.conftest import Accounts
+from tests.contract.conformance import undeclared
 from tests.intake.scenarios import t11_body
 
 # The order of the calls: whoever would change the case goes last, so that every other actor
@@ -42,7 +44,7 @@ assert sorted(CALL_ORDER) == sorted(ACTORS)
 NOT_IN_TABLE = {
     "/api/v1/openapi.json",
     "/docs",
-    "/docs/oauth2-redirect",
+    "/docs/assets",
     "/",
     "/verify/{code}",
     "/static",
@@ -232,6 +234,9 @@ def test_access(
     for response in responses.values():
         if response.status_code >= 400:
             assert response.headers["content-type"] == "application/problem+json"
+    schema = client.app.openapi()  # type: ignore[attr-defined]
+    assert [p for r in responses.values() for p in undeclared(schema, r)] == []
+    assert [p for r in responses.values() for p in header_problems(r)] == []
     logs = caplog.text + "".join(repr(vars(record)) for record in caplog.records)
     _assert_no_secrets(world, list(responses.values()), logs)
 

@@ -128,6 +128,7 @@ def server(browser_path: str) -> Iterator[Server]:
         "IMWU_DATABASE_URL": f"sqlite:///{workdir}/e2e.sqlite3",
         "IMWU_STORAGE_DIR": str(workdir / "storage"),
         "IMWU_SIGNING_KEYS_DIR": str(workdir / "keys"),
+        "IMWU_DATA_DIR": str(workdir / "data"),
         "IMWU_ENVIRONMENT": "development",
         "IMWU_PUBLIC_BASE_URL": base_url,
         "IMWU_VERIFY_RATE_PER_MINUTE": "1000",
@@ -145,8 +146,11 @@ def server(browser_path: str) -> Iterator[Server]:
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"imwu serve exited: {(workdir / 'serve.log').read_text()}")
+            # Our own process says it listens (another machine user's server may answer the port
+            # between the probe and the bind: its healthz alone proves nothing).
+            listening = f"listening on {base_url}" in (workdir / "serve.log").read_text()
             try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                if listening and httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -174,26 +178,52 @@ def browser(browser_path: str) -> Iterator[Any]:
         instance.close()
 
 
+# Every Content-Security-Policy violation of a page, from the DOM event (through a binding the
+# page cannot block) and from Chromium's console message, whichever comes first.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__imwuCspViolation(`${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`
+    + ` on ${document.location.pathname}`);
+});
+"""
+
+
+def watch_csp(context: Any, violations: list[str]) -> None:
+    """Collect the CSP violations of every page of `context` into `violations`."""
+    context.expose_binding("__imwuCspViolation", lambda _source, text: violations.append(text))
+    context.add_init_script(CSP_REPORTER)
+
+
+def _console_csp(message: Any, violations: list[str]) -> None:
+    if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+        violations.append(message.text)
+
+
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Any]:
-    """Open pages in fresh contexts (each its own tab storage); errors in page scripts fail the test."""
+    """Open pages in fresh contexts (each its own tab storage); errors in page scripts and any
+    Content-Security-Policy violation (the policy is enforced) fail the test."""
     contexts: list[Any] = []
     errors: list[str] = []
+    violations: list[str] = []
 
     def make(lang: str = "en") -> Any:
         context = browser.new_context(
             viewport=VIEWPORT, locale="fr-CA" if lang == "fr" else "en-CA", accept_downloads=True
         )
         context.set_default_timeout(15_000)
+        watch_csp(context, violations)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: _console_csp(message, violations))
         return page
 
     yield make
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture(scope="session")

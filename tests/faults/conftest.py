@@ -78,6 +78,7 @@ class Server:
             **os.environ,
             "IMWU_DATABASE_URL": self.database_url,
             "IMWU_STORAGE_DIR": str(self.storage_dir),
+            "IMWU_DATA_DIR": str(self.storage_dir.parent / "data"),
             "IMWU_ENVIRONMENT": "test",
         }
 

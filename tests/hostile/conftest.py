@@ -2,7 +2,6 @@
 process for what only raw sockets can send (bodies shorter or longer than their Content-Length)."""
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -64,8 +63,10 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Pa
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited: {log.read_text()[-2000:]}")
+        # Only once our process says it listens: another server may hold the port meanwhile.
+        listening = f"listening on {base_url}" in log.read_text()
         try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+            if listening and httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -82,6 +83,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         **os.environ,
         "IMWU_DATABASE_URL": f"sqlite:///{root}/live.sqlite3",
         "IMWU_STORAGE_DIR": str(root / "storage"),
+        "IMWU_DATA_DIR": str(root / "data"),
         "IMWU_ENVIRONMENT": "test",
         "IMWU_RECEIVE_TIMEOUT_SECONDS": str(RECEIVE_TIMEOUT_S),
     }
@@ -97,9 +99,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_healthy(base_url, process, log)
-        found = re.search(r"IMWU_TOKEN=(\S+)", log.read_text())
-        assert found is not None, "the first start prints the admin token"
-        admin = {"Authorization": f"Bearer {found.group(1)}"}
+        token = (root / "data" / "bootstrap-admin-token").read_text().strip()
+        assert token not in log.read_text(), "the admin token is never printed"
+        admin = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base_url, timeout=10) as http:
             made = http.post(
                 "/api/v1/accounts",
