@@ -17,6 +17,8 @@ DATABASE_URL = os.environ.get("IMWU_TEST_DATABASE_URL") or f"sqlite:///{_TMP}/te
 os.environ["IMWU_DATABASE_URL"] = DATABASE_URL
 os.environ["IMWU_STORAGE_DIR"] = str(_TMP / "storage")
 os.environ["IMWU_ENVIRONMENT"] = "test"
+# Tests drive the notification worker themselves (tests/notifications); no thread per app.
+os.environ["IMWU_NOTIFY_WORKER_IN_SERVE"] = "false"
 
 from app.auth.models import Role  # noqa: E402
 from app.auth.schemas import AccountCreate  # noqa: E402

@@ -27,6 +27,7 @@ from app.letters.verification import (
     sign,
     signing_key_from_secret,
 )
+from app.notifications.outbox import emit
 from app.problems import LetterRevoked, NotFound
 from app.queue.models import Decision
 
@@ -140,7 +141,9 @@ def issue_letter(
     facts = _facts(
         request, decision, code=new_verification_code(), issued_on=utcnow().date(), supersedes=None
     )
-    return _store(session, request=request, decision=decision, facts=facts, issued_by=issued_by)
+    letter = _store(session, request=request, decision=decision, facts=facts, issued_by=issued_by)
+    emit(session, "letter.issued", request=request, subject=letter)
+    return letter
 
 
 def get_letter(session: Session, *, letter_id: str) -> Letter:
@@ -190,6 +193,7 @@ def revoke(session: Session, *, letter: Letter, reason: str, supervisor: Account
         subject_type="letter",
         subject_id=letter.id,
     )
+    emit(session, "letter.revoked", request=letter.request_id, subject=letter)
     return letter
 
 
@@ -233,6 +237,7 @@ def reissue(
         .execution_options(synchronize_session=False)
     )
     session.refresh(letter)
+    emit(session, "letter.reissued", request=request, subject=new, supersedes=letter.id)
     return new
 
 

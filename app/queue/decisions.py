@@ -11,6 +11,7 @@ from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.service import check_version, transition
 from app.letters.models import Letter
 from app.letters.service import issue_letter, preview_letter
+from app.notifications.outbox import emit
 from app.problems import (
     DecisionExists,
     FieldError,
@@ -78,6 +79,7 @@ def decide(
         subject_id=decision.id,
         details={"outcome": data.outcome, "exemption_code": decision.exemption_code},
     )
+    emit(session, "request.decided", request=request, subject=decision)
     letter = issue_letter(session, request=request, decision=decision, issued_by=reviewer)
     return decision, letter
 
