@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(default=None, description="smtp://, smtps://; unset: no email")
     mail_from: str | None = Field(default=None, description="From address of notification email")
     webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Per delivery, in all")
     notify_worker_in_serve: bool = Field(default=True, description="Deliver from `imwu serve` too")
     notify_poll_seconds: float = Field(default=2.0, gt=0)
     notify_scan_seconds: float = Field(default=300.0, gt=0, description="due-soon/overdue scan")

@@ -84,10 +84,10 @@ def build_message(
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id
-    message["Content-Language"] = language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after the parts: set_content drops Content-* headers
     return message
 
 

@@ -58,6 +58,7 @@ class DeliveryOut(BaseModel):
     status: Literal["pending", "delivering", "delivered", "failed", "cancelled"]
     attempts: int
     last_response_code: int | None
+    last_response_body: str | None = Field(description="The first 1 KB of the last answer")
     last_error: str | None
     last_attempt_at: datetime | None
     next_attempt_at: datetime | None = Field(description="Set while the delivery is pending")

@@ -160,6 +160,7 @@ def _delivery_out(delivery: NotificationDelivery, event: NotificationEvent) -> D
         status=delivery.status,
         attempts=delivery.attempts,
         last_response_code=delivery.last_response_code,
+        last_response_body=delivery.last_response_body,
         last_error=delivery.last_error,
         last_attempt_at=delivery.last_attempt_at,
         next_attempt_at=(

@@ -1,5 +1,5 @@
 """Sending one webhook delivery: Standard Webhooks headers, checked addresses, no redirects,
-a 10 s overall deadline, and at most 1 KB of the answer kept."""
+one overall deadline (`IMWU_WEBHOOK_TIMEOUT_SECONDS`, 10 s), and at most 1 KB of the answer kept."""
 
 import json
 import ssl
@@ -13,7 +13,6 @@ from app.config import get_settings
 from app.notifications.safety import GuardedBackend, UnsafeDestination, check_url
 from app.notifications.secrets import signature
 
-TIMEOUT_S = 10.0
 KEEP_BODY_BYTES = 1024
 USER_AGENT = "imwu-intake-webhooks/1"
 
@@ -58,8 +57,9 @@ def post(url: str, *, headers: dict[str, str], body: bytes) -> Attempt:
         )
     except UnsafeDestination as exc:
         return Attempt(ok=False, error=str(exc), final=True)
-    backend = GuardedBackend(allow_private=settings.webhook_allow_private, timeout=TIMEOUT_S)
-    timeouts = {"connect": TIMEOUT_S, "read": TIMEOUT_S, "write": TIMEOUT_S, "pool": TIMEOUT_S}
+    timeout = settings.webhook_timeout_seconds
+    backend = GuardedBackend(allow_private=settings.webhook_allow_private, timeout=timeout)
+    timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
     try:
         with (
             httpcore.ConnectionPool(
@@ -68,7 +68,11 @@ def post(url: str, *, headers: dict[str, str], body: bytes) -> Attempt:
                 max_keepalive_connections=0,
             ) as pool,
             pool.stream(
-                "POST", url, headers=list(headers.items()), content=body, extensions={"timeout": timeouts}
+                "POST",
+                url,
+                headers=list(headers.items()),
+                content=body,
+                extensions={"timeout": timeouts},
             ) as response,
         ):
             kept = _read_some(response)
