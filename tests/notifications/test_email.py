@@ -47,7 +47,8 @@ def ask_for_information(
 def parts(message: EmailMessage) -> tuple[str, str]:
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
-    assert text is not None and html is not None
+    assert text is not None
+    assert html is not None
     return text.get_content(), html.get_content()
 
 
@@ -76,9 +77,11 @@ class TestInformationRequestEmail:
         assert message.get_content_type() == "multipart/alternative"
         text, html = parts(message)
         link = f"/#/requests/{case['id']}"
-        assert case["reference"] in text and link in text
+        assert case["reference"] in text
+        assert link in text
         assert "Please answer by" in text
-        assert '<html lang="en">' in html and f'href="http://127.0.0.1:8000{link}"' in html
+        assert '<html lang="en">' in html
+        assert f'href="http://127.0.0.1:8000{link}"' in html
         for personal in ("Rivera", "Alex", "X1234567", "1984-03-02", "Customs"):
             assert personal not in message.as_string()
 
@@ -111,7 +114,8 @@ class TestInformationRequestEmail:
             assert message["Content-Language"] == "fr"
             text, html = parts(message)
             assert "Veuillez répondre d'ici le" in text
-            assert '<html lang="fr">' in html and "Ouvrir la demande" in html
+            assert '<html lang="fr">' in html
+            assert "Ouvrir la demande" in html
             assert "Robin" not in message.as_string()
 
     def test_a_refused_connection_is_retried_later_and_then_delivered(
@@ -145,12 +149,9 @@ class TestInformationRequestEmail:
             done = session.get_one(NotificationDelivery, delivery.id)
         assert (done.status, done.attempts) == ("delivered", 2)
 
+    @pytest.mark.usefixtures("notify")
     def test_without_smtp_no_email_is_queued(
-        self,
-        client: TestClient,
-        accounts: Accounts,
-        rep: dict[str, str],
-        notify: Settings,
+        self, client: TestClient, accounts: Accounts, rep: dict[str, str]
     ) -> None:
         ask_for_information(client, accounts, rep, t11_body())
         with get_sessionmaker()() as session:
@@ -247,8 +248,10 @@ class TestTemplates:
                 "due_date": "2027-01-15",
             },
         )
-        assert "IMWU-2026-<b>1" in subject and "IMWU-2026-<b>1" in text
-        assert "IMWU-2026-&lt;b&gt;1" in html and "<b>1" not in html
+        assert "IMWU-2026-<b>1" in subject
+        assert "IMWU-2026-<b>1" in text
+        assert "IMWU-2026-&lt;b&gt;1" in html
+        assert "<b>1" not in html
         assert 'href="https://x.example/?a=1&amp;b=2"' in html
         assert "https://x.example/?a=1&b=2" in text
 
