@@ -18,7 +18,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 TEMPLATES = Path(__file__).parent / "templates"
-TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -91,14 +90,15 @@ def build_message(
     return message
 
 
-def send(config: SmtpConfig, message: EmailMessage, *, context: ssl.SSLContext | None) -> None:
-    """Hand the message to the relay; any refusal or network error raises (the worker retries)."""
-    tls = context or ssl.create_default_context()
+def send(config: SmtpConfig, message: EmailMessage, *, timeout: float) -> None:
+    """Hand the message to the relay; any refusal or network error raises (the worker retries).
+    Certificates are checked against the system's trust store (or `SSL_CERT_FILE`)."""
+    tls = ssl.create_default_context()
     client: smtplib.SMTP
     if config.implicit_tls:
-        client = smtplib.SMTP_SSL(config.host, config.port, timeout=TIMEOUT_S, context=tls)
+        client = smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=tls)
     else:
-        client = smtplib.SMTP(config.host, config.port, timeout=TIMEOUT_S)
+        client = smtplib.SMTP(config.host, config.port, timeout=timeout)
     with client:
         if config.starttls:
             client.starttls(context=tls)

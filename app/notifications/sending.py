@@ -24,18 +24,19 @@ class Result:
     cancelled: bool = False
 
 
-def send(session: Session, *, delivery_id: str) -> Result:
+def send(session: Session, *, delivery_id: str, timeout: float) -> Result:
+    """`timeout` bounds the whole attempt; the worker keeps it well inside its lease."""
     delivery = session.get(NotificationDelivery, delivery_id)
     event = session.get(NotificationEvent, delivery.event_id) if delivery else None
     if delivery is None or event is None:
         return Result(ok=False, error="the delivery is gone", cancelled=True)
     if delivery.channel == "webhook":
-        return _webhook(session, delivery=delivery, event=event)
-    return _email(session, delivery=delivery, event=event)
+        return _webhook(session, delivery=delivery, event=event, timeout=timeout)
+    return _email(session, delivery=delivery, event=event, timeout=timeout)
 
 
 def _webhook(
-    session: Session, *, delivery: NotificationDelivery, event: NotificationEvent
+    session: Session, *, delivery: NotificationDelivery, event: NotificationEvent, timeout: float
 ) -> Result:
     endpoint = session.get(WebhookEndpoint, delivery.endpoint_id or "")
     if endpoint is None or endpoint.deleted_at is not None or not endpoint.enabled:
@@ -48,7 +49,7 @@ def _webhook(
         return Result(ok=False, error="the secret cannot be read; rotate it", final=True)
     body = webhooks.body_of(event.payload)
     headers = webhooks.headers_for(msg_id=event.id, body=body, secrets=secrets)
-    attempt = webhooks.post(endpoint.url, headers=headers, body=body)
+    attempt = webhooks.post(endpoint.url, headers=headers, body=body, timeout=timeout)
     return Result(
         ok=attempt.ok,
         status=attempt.status,
@@ -72,7 +73,9 @@ def recipient_address(
     return filer.email if filer else None
 
 
-def _email(session: Session, *, delivery: NotificationDelivery, event: NotificationEvent) -> Result:
+def _email(
+    session: Session, *, delivery: NotificationDelivery, event: NotificationEvent, timeout: float
+) -> Result:
     settings = get_settings()
     if not settings.smtp_url or not settings.mail_from:
         return Result(ok=False, error="email is off", cancelled=True)
@@ -100,7 +103,7 @@ def _email(session: Session, *, delivery: NotificationDelivery, event: Notificat
         message_id=f"<{delivery.id}@{settings.mail_from.rpartition('@')[2] or 'imwu-intake'}>",
     )
     try:
-        email.send(email.parse_smtp_url(settings.smtp_url), message, context=None)
+        email.send(email.parse_smtp_url(settings.smtp_url), message, timeout=timeout)
     except (OSError, smtplib.SMTPException) as exc:
         code = getattr(exc, "smtp_code", None)
         return Result(ok=False, status=code, error=f"mail not accepted ({type(exc).__name__})")

@@ -46,7 +46,7 @@ def headers_for(
     }
 
 
-def post(url: str, *, headers: dict[str, str], body: bytes) -> Attempt:
+def post(url: str, *, headers: dict[str, str], body: bytes, timeout: float) -> Attempt:
     """POST once. Redirects are answers, not directions: a 3xx is a failed attempt."""
     settings = get_settings()
     try:
@@ -57,7 +57,6 @@ def post(url: str, *, headers: dict[str, str], body: bytes) -> Attempt:
         )
     except UnsafeDestination as exc:
         return Attempt(ok=False, error=str(exc), final=True)
-    timeout = settings.webhook_timeout_seconds
     backend = GuardedBackend(allow_private=settings.webhook_allow_private, timeout=timeout)
     timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
     try:

@@ -32,6 +32,7 @@ from app.observability.metrics import DELIVERIES
 logger = logging.getLogger("imwu.notifications")
 
 CLAIM_BATCH = 20
+"""Deliveries per round before the worker looks at its stop flag and the scan clock again."""
 
 
 @dataclass(frozen=True)
@@ -136,13 +137,19 @@ def finish(session: Session, *, claim: Claim, result: sending.Result, settings: 
 
 
 def run_once(factory: sessionmaker[Session], settings: Settings) -> int:
-    """Claim one batch, send it, record each attempt; the number of deliveries attempted."""
-    with factory.begin() as session:
-        claims = claim(session, limit=CLAIM_BATCH, lease_seconds=settings.notify_lease_seconds)
-    for one in claims:
+    """Up to CLAIM_BATCH deliveries, each claimed just before it is sent (a lease covers one
+    delivery in flight, never a row waiting behind others); the number attempted."""
+    lease = settings.notify_lease_seconds
+    timeout = min(settings.webhook_timeout_seconds, lease / 2)
+    for attempted in range(CLAIM_BATCH):
+        with factory.begin() as session:
+            claims = claim(session, limit=1, lease_seconds=lease)
+        if not claims:
+            return attempted
+        one = claims[0]
         try:
             with factory() as session:
-                result = sending.send(session, delivery_id=one.delivery_id)
+                result = sending.send(session, delivery_id=one.delivery_id, timeout=timeout)
         except Exception:
             logger.exception("a delivery raised; it will be retried")
             result = sending.Result(ok=False, error="internal error")
@@ -150,7 +157,7 @@ def run_once(factory: sessionmaker[Session], settings: Settings) -> int:
             outcome = finish(session, claim=one, result=result, settings=settings)
         DELIVERIES.labels(outcome=outcome).inc()
         logger.info("delivery attempt", extra={"delivery_id": one.delivery_id, "outcome": outcome})
-    return len(claims)
+    return CLAIM_BATCH
 
 
 def scan(factory: sessionmaker[Session]) -> int:
