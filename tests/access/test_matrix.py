@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app.auth.models import ApiToken
 from app.db import get_sessionmaker
 from app.letters.router import limiter
-from tests.access.world import ACTORS, Case, World
+from tests.access.world import ACTORS, PUBLIC_HOOK, Case, World
 from tests.builders import make_pdf
 from tests.conftest import Accounts
 from tests.intake.scenarios import t11_body
@@ -95,6 +95,8 @@ class Row:
 
 
 R = "/api/v1/requests/{request_id}"
+W = "/api/v1/webhooks/{webhook_id}"
+WEBHOOK = {"url": PUBLIC_HOOK, "events": ["letter.issued"], "description": "Case system"}
 # fmt: off
 TABLE = [
     #                                                          anon rev  own  oth  hold rev2 sup  adm
@@ -135,6 +137,16 @@ TABLE = [
     Row("POST", "/api/v1/letters/{letter_id}/revoke", "decided", (401, 401, 403, 403, 403, 403, 200, 403), _json({"reason": "Issued in error"})),
     Row("POST", "/api/v1/letters/{letter_id}/reissue", "decided", (401, 401, 403, 403, 403, 403, 201, 403), _json({})),
     Row("GET", R + "/events", "in_review",                     (401, 401, 200, 404, 200, 200, 200, 403)),
+    Row("GET", R + "/notifications", "in_review",              (401, 401, 200, 404, 200, 200, 200, 403)),
+    Row("POST", "/api/v1/webhooks", "none",                    (401, 401, 201, 201, 403, 403, 403, 403), _json(WEBHOOK)),
+    Row("GET", "/api/v1/webhooks", "none",                     (401, 401, 200, 200, 403, 403, 403, 403)),
+    Row("GET", W, "webhook",                                   (401, 401, 200, 404, 403, 403, 403, 403)),
+    Row("PATCH", W, "webhook",                                 (401, 401, 200, 404, 403, 403, 403, 403), _json({"description": "Ours"})),
+    Row("DELETE", W, "webhook",                                (401, 401, 204, 404, 403, 403, 403, 403)),
+    Row("POST", W + "/rotate-secret", "webhook",               (401, 401, 200, 404, 403, 403, 403, 403)),
+    Row("GET", W + "/deliveries", "webhook",                   (401, 401, 200, 404, 403, 403, 403, 403)),
+    Row("POST", W + "/deliveries/{delivery_id}/retry", "webhook", (401, 401, 202, 404, 403, 403, 403, 403)),
+    Row("POST", W + "/test", "webhook",                        (401, 401, 202, 404, 403, 403, 403, 403)),
 ]
 # fmt: on
 
@@ -159,6 +171,8 @@ def _url(row: Row, case: Case) -> str:
         document_id=case.document_id,
         info_id=case.info_id,
         letter_id=case.letter_id,
+        webhook_id=case.webhook_id,
+        delivery_id=case.delivery_id,
         code=code,
     )
 
