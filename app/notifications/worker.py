@@ -44,15 +44,15 @@ class Claim:
 
 def backoff_seconds(attempt: int, settings: Settings, rand: random.Random | None = None) -> float:
     """The wait after failed attempt `attempt` (1-based): geometric from the base to the cap over
-    the allowed attempts (30 s to 24 h over 12 by default), with +-20% jitter so receivers that
-    failed together are not retried together."""
+    the allowed attempts (30 s to 24 h over 12 by default), with +-20% jitter (never past the cap)
+    so receivers that failed together are not retried together."""
     base, cap = settings.notify_backoff_base_seconds, settings.notify_backoff_max_seconds
     if base <= 0 or cap <= 0:
         return 0.0
     steps = max(1, settings.notify_max_attempts - 2)
     ratio = (max(cap, base) / base) ** (1 / steps)
     delay = min(cap, base * ratio ** min(attempt - 1, steps))
-    return float(delay * (rand or random).uniform(0.8, 1.2))
+    return float(min(cap, delay * (rand or random).uniform(0.8, 1.2)))
 
 
 def _claimable(now: datetime) -> object:
