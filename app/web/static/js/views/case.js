@@ -9,6 +9,7 @@ import { colon, formatBytes, formatDate, formatDateTime, lang, t } from "../i18n
 import { currentAccount, navigate, setFlash, statusBadge } from "../nav.js";
 import { DOCUMENT_KINDS, FIELDS, pathOf, STEPS } from "../schema.js";
 import { priorityReason } from "./queue.js";
+import { notificationsSection } from "./webhooks.js";
 
 const LIVE = new Set(["submitted", "in_review", "info_requested"]);
 
@@ -101,6 +102,7 @@ export async function caseView(main, { id }) {
       h("div", { class: "form-columns" }, formSummary(request, lang(), { steps: STEPS, headingTag: "h3" })),
     ),
     timelineSection(events, me),
+    await notificationsSection(id),
   );
   fill(main, page);
 }

@@ -9,6 +9,7 @@ import { colon, formatDate, formatDateTime, lang, t } from "../i18n.js";
 import { intakeState } from "../intake-state.js";
 import { controlId, FIELD_BY_PATH, pathOf, pointerOf, STEPS } from "../schema.js";
 import { navigate, setFlash, statusBadge } from "../nav.js";
+import { notificationsSection } from "./webhooks.js";
 
 export async function requestListView(main) {
   const { data } = await get("requests?limit=50");
@@ -109,6 +110,7 @@ export async function requestView(main, { id, rerender = false }) {
   }
   const { data: infos } = await get(`requests/${id}/info-requests`);
   const open = request.status === "info_requested" ? infos.filter((i) => !i.responded_at).at(-1) : null;
+  const notifications = await notificationsSection(id);
   const cleanups = [];
 
   const facts = [
@@ -127,6 +129,7 @@ export async function requestView(main, { id, rerender = false }) {
     open ? infoResponse(state, open, cleanups) : null,
     request.status === "decided" ? letterSection(id, request.reference) : null,
     pastInfos(infos.filter((i) => i !== open)),
+    notifications,
     h(
       "details",
       { class: "form-details" },
