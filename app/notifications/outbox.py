@@ -86,14 +86,16 @@ def emit(
         dedupe_key=dedupe_key,
         created_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        if dedupe_key is None:
-            raise
-        return None
+    if dedupe_key is None:
+        session.add(row)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():  # another worker's scan may have written it first
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            return None
     fan_out(session, event=row, recipients=_email_recipients(event, request))
     return row
 
