@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.common.clock import utcnow
@@ -37,6 +37,9 @@ CLAIM_BATCH = 20
 
 @dataclass(frozen=True)
 class Claim:
+    """A delivery this worker holds; `attempts` counts this one (an attempt counts once it
+    starts, so one cut short by a killed worker is counted too)."""
+
     delivery_id: str
     token: str
     attempts: int
@@ -55,7 +58,7 @@ def backoff_seconds(attempt: int, settings: Settings, rand: random.Random | None
     return float(min(cap, delay * (rand or random).uniform(0.8, 1.2)))
 
 
-def _claimable(now: datetime) -> object:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(
             NotificationDelivery.status == DeliveryStatus.PENDING,
@@ -72,8 +75,8 @@ def claim(session: Session, *, limit: int, lease_seconds: float) -> list[Claim]:
     """Take up to `limit` due deliveries (and lapsed leases) for this worker, oldest first."""
     now = utcnow()
     due = (
-        select(NotificationDelivery.id, NotificationDelivery.attempts)
-        .where(_claimable(now))  # type: ignore[arg-type]
+        select(NotificationDelivery.id)
+        .where(_claimable(now))
         .order_by(NotificationDelivery.next_attempt_at)
         .limit(limit)
     )
@@ -81,19 +84,21 @@ def claim(session: Session, *, limit: int, lease_seconds: float) -> list[Claim]:
     if postgres:
         due = due.with_for_update(skip_locked=True)
     claims = []
-    for delivery_id, attempts in session.execute(due).all():
+    for delivery_id in session.scalars(due).all():
         token = str(uuid.uuid4())
-        taken = session.execute(
+        attempts = session.scalar(
             update(NotificationDelivery)
-            .where(NotificationDelivery.id == delivery_id, _claimable(now))  # type: ignore[arg-type]
+            .where(NotificationDelivery.id == delivery_id, _claimable(now))
             .values(
                 status=DeliveryStatus.DELIVERING,
+                attempts=NotificationDelivery.attempts + 1,
                 lease_token=token,
                 lease_until=now + timedelta(seconds=lease_seconds),
             )
+            .returning(NotificationDelivery.attempts)
             .execution_options(synchronize_session=False)
         )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
+        if attempts is not None:
             claims.append(Claim(delivery_id, token, attempts))
     return claims
 
@@ -101,9 +106,8 @@ def claim(session: Session, *, limit: int, lease_seconds: float) -> list[Claim]:
 def finish(session: Session, *, claim: Claim, result: sending.Result, settings: Settings) -> str:
     """Record one attempt if the lease is still ours; returns the outcome for the metrics."""
     now = utcnow()
-    attempts = claim.attempts + 1
+    attempts = claim.attempts
     values: dict[str, object] = {
-        "attempts": attempts,
         "last_attempt_at": now,
         "last_response_code": result.status,
         "last_response_body": result.body,
