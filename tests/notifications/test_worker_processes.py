@@ -107,11 +107,8 @@ def test_sigkill_mid_delivery_loses_nothing_and_sends_nothing_twice_once_acknowl
     assert sorted(counts) == sorted(d["event_id"] for d in queued)
     assert all(n == 1 for event_id, n in counts.items() if event_id != in_flight)
     with get_sessionmaker()() as session:
-        attempts = dict(
-            session.execute(select(NotificationDelivery.event_id, NotificationDelivery.attempts))
-            .tuples()
-            .all()
-        )
+        rows = session.execute(select(NotificationDelivery.event_id, NotificationDelivery.attempts))
+        attempts = dict(rows.all())
     assert attempts[in_flight] == 2  # the cut-short attempt counts
     assert all(n == 1 for event_id, n in attempts.items() if event_id != in_flight)
 
