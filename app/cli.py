@@ -162,6 +162,37 @@ def _keys_rotate(_args: argparse.Namespace) -> int:
 HELP = argparse.ArgumentDefaultsHelpFormatter  # every option's help shows its default
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """Deliver notifications until SIGTERM/SIGINT; several may run on one database."""
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from app.config import get_settings
+    from app.notifications.outbox import WAKE
+    from app.notifications.worker import run, say_email_state
+    from app.observability.logs import configure_logging
+    from app.observability.metrics import REGISTRY
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    say_email_state(settings)
+    if args.metrics_port:
+        start_http_server(args.metrics_port, addr=args.metrics_host, registry=REGISTRY)
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: object) -> None:
+        stop.set()
+        WAKE.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print("delivering notifications; stop with Ctrl-C", flush=True)
+    run(stop, get_sessionmaker(), settings)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imwu",
@@ -259,6 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
         "still published, so letters it signed keep validating",
         formatter_class=HELP,
     ).set_defaults(handler=_keys_rotate, database=False)
+
+    worker = commands.add_parser(
+        "worker", help="deliver webhooks and email (no HTTP server)", formatter_class=HELP
+    )
+    worker.add_argument(
+        "--metrics-port", type=int, default=0, help="serve /metrics on this port (0: none)"
+    )
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address for /metrics")
+    worker.set_defaults(handler=_worker)
     return parser
 
 

@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     signing_cert_file: Path | None = Field(default=None, description="Its PEM certificate")
     signing_ca_file: Path | None = Field(default=None, description="The CA that issued it (PEM)")
 
+    # Notifications (issue 13): email, webhooks and the delivery worker.
+    smtp_url: str | None = Field(default=None, description="smtp://, smtps://; unset: no email")
+    mail_from: str | None = Field(default=None, description="From address of notification email")
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Per delivery, in all")
+    notify_worker_in_serve: bool = Field(default=True, description="Deliver from `imwu serve` too")
+    notify_poll_seconds: float = Field(default=2.0, gt=0)
+    notify_scan_seconds: float = Field(default=300.0, gt=0, description="due-soon/overdue scan")
+    notify_lease_seconds: float = Field(default=120.0, gt=0, description="In-flight delivery lease")
+    notify_max_attempts: int = Field(default=12, ge=1)
+    notify_backoff_base_seconds: float = Field(default=30.0, ge=0)
+    notify_backoff_max_seconds: float = Field(default=86400.0, ge=0)
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> "Settings":
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:

@@ -24,6 +24,8 @@ from app.eligibility.reference import load_reference
 from app.eligibility.router import router as reference_router
 from app.intake.router import router as intake_router
 from app.letters.router import router as letters_router
+from app.notifications.router import router as notifications_router
+from app.notifications.worker import embedded as notifications_worker
 from app.observability.logs import quiet_libraries
 from app.observability.middleware import RequestLogMiddleware
 from app.observability.router import router as metrics_router
@@ -48,7 +50,8 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     current_signer()  # no signing key: stop here, with the message, not at the first letter
     sandbox.warm_up()
     try:
-        yield
+        with notifications_worker():
+            yield
     finally:
         sandbox.shutdown()
 
@@ -80,6 +83,7 @@ def create_app() -> FastAPI:
         revisions_router,
         letters_router,
         audit_router,
+        notifications_router,
     )
     for router in routers:
         app.include_router(router)

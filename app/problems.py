@@ -147,6 +147,10 @@ class LetterRevoked(AppError):
     status, code, title = 409, "letter_revoked", "This letter no longer stands"
 
 
+class WebhookUrlRefused(AppError):
+    status, code, title = 422, "webhook_url_refused", "This webhook address is not allowed"
+
+
 class RateLimited(AppError):
     status, code, title = 429, "rate_limited", "Too many requests"
 

@@ -18,6 +18,8 @@ os.environ["IMWU_DATABASE_URL"] = DATABASE_URL
 os.environ["IMWU_STORAGE_DIR"] = str(_TMP / "storage")
 os.environ["IMWU_ENVIRONMENT"] = "test"
 os.environ["IMWU_SIGNING_KEYS_DIR"] = str(_TMP / "keys")
+# Tests drive the notification worker themselves (tests/notifications); no thread per app.
+os.environ["IMWU_NOTIFY_WORKER_IN_SERVE"] = "false"
 
 from app.auth.models import Role  # noqa: E402
 from app.auth.schemas import AccountCreate  # noqa: E402

@@ -108,6 +108,9 @@ class Employer(FormModel):
     principal_activity: LongText | None = None
     business_number: BusinessNumber | None = None
     offer_number: OfferNumber | None = None
+    copy_notifications: bool | None = Field(
+        default=None, description="Email the employer contact a copy of each notification"
+    )
 
 
 class Passport(FormModel):

@@ -31,6 +31,7 @@ from app.intake.models import (
     RequestStatus,
 )
 from app.intake.schemas import ChecklistItemOut, FindingOut, RequestOut, ValidationReport
+from app.notifications.outbox import emit
 from app.problems import (
     AppError,
     IdempotencyConflict,
@@ -345,6 +346,7 @@ def submit(
         from_statuses=(RequestStatus.DRAFT,),
     )
     record(session, actor_id=actor_id, action="request.submitted", request_id=request.id)
+    emit(session, "request.submitted", request=request)
     freeze(session, request=request, actor_id=actor_id, today=now.date())
     return request, result
 

@@ -21,6 +21,7 @@ from app.intake.models import OpinionRequest
 from app.letters.models import Letter
 from app.letters.render import LetterFacts, facts_dict, render_letter
 from app.letters.verification import canonical_json, new_verification_code, pdf_sha256
+from app.notifications.outbox import emit
 from app.problems import DecisionBlocked, LetterRevoked, NotFound
 from app.queue.models import Decision
 from app.revisions.service import revision_of_decision
@@ -225,7 +226,9 @@ def issue_letter(
         issued_on=utcnow().date(),
         supersedes=None,
     )
-    return _store(session, request=request, decision=decision, facts=facts, issued_by=issued_by)
+    letter = _store(session, request=request, decision=decision, facts=facts, issued_by=issued_by)
+    emit(session, "letter.issued", request=request, subject=letter)
+    return letter
 
 
 def get_letter(session: Session, *, letter_id: str) -> Letter:
@@ -275,6 +278,7 @@ def revoke(session: Session, *, letter: Letter, reason: str, supervisor: Account
         subject_type="letter",
         subject_id=letter.id,
     )
+    emit(session, "letter.revoked", request=letter.request_id, subject=letter)
     return letter
 
 
@@ -320,6 +324,7 @@ def reissue(
         .execution_options(synchronize_session=False)
     )
     session.refresh(letter)
+    emit(session, "letter.reissued", request=request, subject=new, supersedes=letter.id)
     return new
 
 

@@ -37,6 +37,13 @@ LETTERS = Counter(
     registry=REGISTRY,
 )
 
+DELIVERIES = Counter(
+    "imwu_notification_deliveries_total",
+    "Notification delivery attempts by outcome (delivered, retry, failed, cancelled, lease_lost)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+
 
 def observe_event(action: str, details: Mapping[str, Any]) -> None:
     """Feed the business counters from one committed audit event."""
@@ -96,3 +103,51 @@ class QueueCollector(Collector):
 
 
 REGISTRY.register(QueueCollector())
+
+
+class NotificationCollector(Collector):
+    """Deliveries waiting (pending or in flight) per channel and the age of the oldest one."""
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        from app.db import get_sessionmaker
+        from app.notifications.models import NotificationDelivery
+
+        depth = GaugeMetricFamily(
+            "imwu_notification_queue_depth",
+            "Deliveries not yet delivered or given up",
+            labels=["channel", "status"],
+        )
+        age = GaugeMetricFamily(
+            "imwu_notification_oldest_pending_age_seconds",
+            "Age of the oldest delivery still waiting to go out",
+            labels=["channel"],
+        )
+        now = datetime.now(UTC)
+        with get_sessionmaker()() as session:
+            rows = session.execute(
+                select(
+                    NotificationDelivery.channel,
+                    NotificationDelivery.status,
+                    func.count(),
+                    func.min(NotificationDelivery.created_at),
+                )
+                .where(NotificationDelivery.status.in_(["pending", "delivering"]))
+                .group_by(NotificationDelivery.channel, NotificationDelivery.status)
+            ).all()
+        oldest_by_channel: dict[str, datetime] = {}
+        for channel, status, count, oldest in rows:
+            depth.add_metric([channel, str(status)], count)
+            if oldest is not None:
+                oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+                oldest_by_channel[channel] = min(oldest, oldest_by_channel.get(channel, oldest))
+        for channel in ("webhook", "email"):
+            since = oldest_by_channel.get(channel)
+            age.add_metric([channel], (now - since).total_seconds() if since else 0.0)
+        yield depth
+        yield age
+
+
+REGISTRY.register(NotificationCollector())

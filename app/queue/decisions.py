@@ -14,6 +14,7 @@ from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.service import check_version, transition
 from app.letters.models import Letter
 from app.letters.service import issue_letter, preview_letter
+from app.notifications.outbox import emit
 from app.problems import (
     DecisionBlocked,
     DecisionExists,
@@ -92,6 +93,7 @@ def decide(
             "revision": decision.revision,
         },
     )
+    emit(session, "request.decided", request=request, subject=decision)
     letter = issue_letter(
         session, request=request, decision=decision, content=content, issued_by=reviewer
     )

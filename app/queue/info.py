@@ -13,6 +13,7 @@ from app.auth.models import Account
 from app.common.clock import utcnow
 from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.service import transition
+from app.notifications.outbox import emit
 from app.problems import FieldError, InvalidState, NotFound, ValidationFailed
 from app.queue.models import InfoRequest
 from app.queue.schemas import InfoRequestCreate
@@ -96,6 +97,7 @@ def ask(
             "due_date": data.due_date.isoformat(),
         },
     )
+    emit(session, "info_request.opened", request=request, subject=info)
     return info
 
 

@@ -15,6 +15,7 @@ from app.documents.models import Document, DocumentKind
 from app.documents.service import present_kinds
 from app.eligibility.reference import load_reference
 from app.intake.models import OpinionRequest
+from app.notifications.outbox import emit
 from app.triage.engine import TriageResult, run_triage
 from app.triage.models import FindingResolution, TriageFinding
 from app.triage.rules import TriageContext
@@ -82,6 +83,7 @@ def run_and_store(
             "reference_version": reference.version,
         },
     )
+    emit(session, "request.triaged", request=request, subject=result)
     session.flush()
     return result
 

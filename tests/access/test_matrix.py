@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app.auth.models import ApiToken
 from app.db import get_sessionmaker
 from app.letters.router import limiter
-from tests.access.world import ACTORS, Case, World
+from tests.access.world import ACTORS, PUBLIC_HOOK, Case, World
 from tests.builders import make_pdf
 from tests.common.test_security_headers import header_problems
 from tests.conftest import Accounts
@@ -97,6 +97,8 @@ class Row:
 
 
 R = "/api/v1/requests/{request_id}"
+W = "/api/v1/webhooks/{webhook_id}"
+WEBHOOK = {"url": PUBLIC_HOOK, "events": ["letter.issued"], "description": "Case system"}
 # fmt: off
 TABLE = [
     #                                                          anon rev  own  oth  hold rev2 sup  adm
@@ -141,6 +143,16 @@ TABLE = [
     Row("GET", R + "/revisions/{number}", "in_review",         (401, 401, 200, 404, 200, 200, 200, 403)),
     Row("GET", R + "/decision/readiness", "in_review",         (401, 401, 403, 404, 200, 200, 200, 403)),
     Row("POST", R + "/findings/{finding_id}/resolution", "in_review_with_finding", (401, 401, 403, 404, 200, 403, 403, 403), _json({"resolution": "accepted"})),
+    Row("GET", R + "/notifications", "in_review",              (401, 401, 200, 404, 200, 200, 200, 403)),
+    Row("POST", "/api/v1/webhooks", "none",                    (401, 401, 201, 201, 403, 403, 403, 403), _json(WEBHOOK)),
+    Row("GET", "/api/v1/webhooks", "none",                     (401, 401, 200, 200, 403, 403, 403, 403)),
+    Row("GET", W, "webhook",                                   (401, 401, 200, 404, 403, 403, 403, 403)),
+    Row("PATCH", W, "webhook",                                 (401, 401, 200, 404, 403, 403, 403, 403), _json({"description": "Ours"})),
+    Row("DELETE", W, "webhook",                                (401, 401, 204, 404, 403, 403, 403, 403)),
+    Row("POST", W + "/rotate-secret", "webhook",               (401, 401, 200, 404, 403, 403, 403, 403)),
+    Row("GET", W + "/deliveries", "webhook",                   (401, 401, 200, 404, 403, 403, 403, 403)),
+    Row("POST", W + "/deliveries/{delivery_id}/retry", "webhook", (401, 401, 202, 404, 403, 403, 403, 403)),
+    Row("POST", W + "/test", "webhook",                        (401, 401, 202, 404, 403, 403, 403, 403)),
 ]
 # fmt: on
 
@@ -167,6 +179,8 @@ def _url(row: Row, case: Case) -> str:
         letter_id=case.letter_id,
         finding_id=case.finding_id,
         number=1,
+        webhook_id=case.webhook_id,
+        delivery_id=case.delivery_id,
         code=code,
     )
 

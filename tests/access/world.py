@@ -17,6 +17,7 @@ from tests.queue.helpers import claim, decide, submitted_case
 
 OWNER_ORG = "Owner Law LLP"
 OTHER_ORG = "Other Law LLP"
+PUBLIC_HOOK = "https://93.184.215.14/hooks"  # a global address literal: no DNS needed, never called
 
 ACTORS = (
     "anonymous",
@@ -39,6 +40,8 @@ class Case:
     letter_id: str | None = None
     verification_code: str | None = None
     finding_id: str | None = None
+    webhook_id: str | None = None
+    delivery_id: str | None = None
 
 
 @dataclass
@@ -149,6 +152,21 @@ class World:
             letter_id=letter["id"],
             verification_code=letter["verification_code"],
         )
+
+    def webhook(self) -> Case:
+        """The owner organization's webhook endpoint, with one test delivery queued."""
+        created = self.client.post(
+            "/api/v1/webhooks",
+            json={"url": PUBLIC_HOOK, "events": ["request.decided"]},
+            headers=self.headers["owner_rep"],
+        )
+        assert created.status_code == 201, created.text
+        webhook_id = created.json()["id"]
+        queued = self.client.post(
+            f"/api/v1/webhooks/{webhook_id}/test", headers=self.headers["owner_rep"]
+        )
+        assert queued.status_code == 202, queued.text
+        return Case(id="", version=0, webhook_id=webhook_id, delivery_id=queued.json()["id"])
 
     def letter_of(self, request_id: str) -> dict[str, Any]:
         with get_sessionmaker().begin() as session:

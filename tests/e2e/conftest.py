@@ -132,6 +132,10 @@ def server(browser_path: str) -> Iterator[Server]:
         "IMWU_ENVIRONMENT": "development",
         "IMWU_PUBLIC_BASE_URL": base_url,
         "IMWU_VERIFY_RATE_PER_MINUTE": "1000",
+        # The delivery worker runs inside serve, as by default; test receivers are on loopback.
+        "IMWU_NOTIFY_WORKER_IN_SERVE": "true",
+        "IMWU_NOTIFY_POLL_SECONDS": "0.2",
+        "IMWU_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     log = (workdir / "serve.log").open("w")
     process = subprocess.Popen(

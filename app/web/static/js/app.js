@@ -9,6 +9,7 @@ import { newRequest, requestListView, requestView } from "./views/requests.js";
 import { intakeView } from "./views/intake.js";
 import { queueView } from "./views/queue.js";
 import { caseView } from "./views/case.js";
+import { webhookView, webhooksView } from "./views/webhooks.js";
 
 const header = document.getElementById("site-header");
 const main = document.getElementById("main");
@@ -21,6 +22,8 @@ const ROUTES = [
   [/^#\/requests\/([^/]+)$/, (m) => (el, o) => requestView(el, { ...o, id: m[1] }), null, true],
   [/^#\/queue(?:\?(.*))?$/, (m) => (el, o) => queueView(el, { ...o, query: new URLSearchParams(m[1] || "") }), "queue.title", true],
   [/^#\/cases\/([^/]+)$/, (m) => (el, o) => caseView(el, { ...o, id: m[1] }), null, true],
+  [/^#\/webhooks$/, () => webhooksView, "hooks.title", true],
+  [/^#\/webhooks\/([^/]+)$/, (m) => (el, o) => webhookView(el, { ...o, id: m[1] }), "hooks.one.title", true],
 ];
 
 function home() {
@@ -35,6 +38,7 @@ function renderHeader() {
   const account = currentAccount();
   const links = [];
   if (account?.role === "representative") links.push(["#/requests", t("nav.requests")]);
+  if (account?.role === "representative") links.push(["#/webhooks", t("nav.webhooks")]);
   if (account && (account.role === "reviewer" || account.role === "supervisor")) links.push(["#/queue", t("nav.queue")]);
   const here = location.hash.split("?")[0];
   const toggle = h(

@@ -40,6 +40,7 @@ export const STEPS = [
           f("employer.principal_activity", "textarea", { rows: 3 }),
           f("employer.business_number", "text", { hint: "h.employer.business_number", width: "s", optional: true, inputmode: "numeric" }),
           f("employer.offer_number", "text", { hint: "h.employer.offer_number", width: "s", optional: true }),
+          f("employer.copy_notifications", "check"),
         ],
       },
     ],

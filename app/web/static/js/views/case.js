@@ -10,6 +10,7 @@ import { colon, formatBytes, formatDate, formatDateTime, lang, t } from "../i18n
 import { currentAccount, navigate, setFlash, statusBadge } from "../nav.js";
 import { DOCUMENT_KINDS, FIELDS, pathOf, pointerOf, STEPS } from "../schema.js";
 import { priorityReason } from "./queue.js";
+import { notificationsSection } from "./webhooks.js";
 
 const LIVE = new Set(["submitted", "in_review", "info_requested"]);
 // The worker's identity never changes after submit (the API refuses to ask for it).
@@ -113,6 +114,7 @@ export async function caseView(main, { id }) {
       h("div", { class: "form-columns" }, formSummary(request, lang(), { steps: STEPS, headingTag: "h3" })),
     ),
     timelineSection(events, me),
+    await notificationsSection(id),
   );
   fill(main, page);
 }

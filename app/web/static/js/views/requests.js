@@ -9,6 +9,7 @@ import { colon, formatDate, formatDateTime, lang, t } from "../i18n.js";
 import { intakeState } from "../intake-state.js";
 import { controlId, FIELD_BY_PATH, pathOf, pointerOf, STEPS } from "../schema.js";
 import { navigate, setFlash, statusBadge } from "../nav.js";
+import { notificationsSection } from "./webhooks.js";
 
 export async function requestListView(main) {
   const { data } = await get("requests?limit=50");
@@ -112,6 +113,7 @@ export async function requestView(main, { id, rerender = false }) {
   // Documents of the frozen revision stay; only those added in answer may be removed.
   const frozen = open && request.revision ? (await get(`requests/${id}/revisions/${request.revision}`)).data.document_list : [];
   const frozenIds = new Set(frozen.map((d) => d.id));
+  const notifications = await notificationsSection(id);
   const cleanups = [];
 
   const facts = [
@@ -130,6 +132,7 @@ export async function requestView(main, { id, rerender = false }) {
     open ? infoResponse(state, open, cleanups, (doc) => !frozenIds.has(doc.id)) : null,
     request.status === "decided" ? letterSection(id, request.reference) : null,
     pastInfos(infos.filter((i) => i !== open)),
+    notifications,
     h(
       "details",
       { class: "form-details" },
