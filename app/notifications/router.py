@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from app.auth.deps import Representative, require
 from app.auth.models import Role
+from app.common.openapi import with_headers
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
 from app.notifications import service
@@ -43,7 +44,7 @@ def _with_secret(endpoint: WebhookEndpoint, secret: str) -> WebhookWithSecret:
     "/webhooks",
     status_code=status.HTTP_201_CREATED,
     response_model=WebhookWithSecret,
-    responses=problem_responses(422),
+    responses={**problem_responses(422), **with_headers(201, "Location")},
 )
 def create_webhook(
     session: SessionDep, account: Representative, body: WebhookCreate, response: Response
