@@ -80,7 +80,12 @@ CountryStatus = Literal[
     "conditional_eta",
 ]
 Stream = Literal[
-    "trade_agreement", "significant_benefit", "reciprocal", "work_permit_exempt", "other"
+    "trade_agreement",
+    "international_agreement",
+    "significant_benefit",
+    "reciprocal",
+    "work_permit_exempt",
+    "other",
 ]
 
 Text = Annotated[str, StringConstraints(min_length=1)]
@@ -341,7 +346,7 @@ SCOPE_REASONS: Mapping[str, Message] = MappingProxyType(
 
 _STREAMS: Mapping[str, Stream] = MappingProxyType(
     {
-        "international_agreement": "trade_agreement",
+        "international_agreement": "international_agreement",
         "canadian_interests_significant_benefit": "significant_benefit",
         "canadian_interests_competitiveness_public_policy": "significant_benefit",
         "canadian_interests_designated_by_minister": "significant_benefit",
@@ -353,8 +358,24 @@ _STREAMS: Mapping[str, Stream] = MappingProxyType(
 )
 
 
+# The `agreement` values of trade agreements (rules_notes.md §9: the FTAs and GATS); the other
+# international agreements (T11's "non-trade agreements", R204(a)) are not trade agreements.
+TRADE_AGREEMENTS: frozenset[str] = frozenset(
+    {"CUSMA", "CETA", "CUKTCA", "CPTPP", "CCFTA", "CCOFTA", "CKFTA", "CPAFTA", "CPFTA", "CUFTA"}
+    | {"GATS"}
+)
+
+
 def category_stream(record: ExemptionCodeRecord) -> Stream:
-    """The broad stream of a code's `category` (IRCC exemption code table groupings)."""
+    """The broad stream of a code's `category` (IRCC exemption code table groupings); an
+    international agreement is a trade agreement only when its `agreement` is one (T11, the
+    non-trade agreements of R204(a), is not: seed 000) or when it is a pre-2022-12-15 FTA code
+    (T21-T24, superseded, no `agreement`)."""
+    trade = record.agreement in TRADE_AGREEMENTS or (
+        record.agreement is None and record.status == "superseded"
+    )
+    if record.category == "international_agreement" and trade:
+        return "trade_agreement"
     return _STREAMS.get(record.category or "", "other")
 
 

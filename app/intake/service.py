@@ -42,7 +42,8 @@ from app.problems import (
     ValidationFailed,
     validation_failed,
 )
-from app.triage.calendar import add_business_days
+from app.triage.calendar import due_date
+from app.triage.engine import entry_date
 from app.triage.service import run_and_store
 
 
@@ -341,7 +342,11 @@ def submit(
             "status": RequestStatus.SUBMITTED,
             "submitted_at": now,
             "declarant_name": declarant_name,
-            "due_date": add_business_days(now.date(), get_settings().service_days),
+            "due_date": due_date(
+                now.date(),
+                get_settings().service_days,
+                entry_date(RequestContent.model_validate(request.content)),
+            ),
         },
         from_statuses=(RequestStatus.DRAFT,),
     )
