@@ -122,6 +122,33 @@ def _purge(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference_load(args: argparse.Namespace) -> int:
+    """Validate a reference directory, show what changes for open cases, store it unless
+    --dry-run (app.triage.reference_update)."""
+    from pathlib import Path
+
+    from app.common.clock import today
+    from app.eligibility.reference import ReferenceDataError, read_reference_files
+    from app.eligibility.versions import remember_active
+    from app.triage.reference_update import report_lines, update_reference
+
+    try:
+        files = read_reference_files(Path(args.directory))
+        with get_sessionmaker()() as session:
+            report = update_reference(session, files=files, dry_run=args.dry_run, today=today())
+            if args.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+    except ReferenceDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if report.number is not None:
+        remember_active(report.number, report.reference)
+    print("\n".join(report_lines(report, dry_run=args.dry_run)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imwu", description="IMWU opinion-request intake")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("purge", help="delete documents past retention").set_defaults(
         handler=_purge
     )
+
+    reference = commands.add_parser("reference").add_subparsers(dest="action", required=True)
+    load_cmd = reference.add_parser(
+        "load", help="validate a reference directory, store it and re-triage open cases"
+    )
+    load_cmd.add_argument("directory")
+    load_cmd.add_argument(
+        "--dry-run", action="store_true", help="only show which findings would change"
+    )
+    load_cmd.set_defaults(handler=_reference_load)
 
     audit = commands.add_parser("audit").add_subparsers(dest="action", required=True)
     audit.add_parser("verify", help="walk the audit chain").set_defaults(handler=_audit_verify)

@@ -296,24 +296,34 @@ def build_reference(files: Mapping[str, bytes]) -> ReferenceData:
     )
 
 
-def load_reference_from(directory: Path) -> ReferenceData:
-    """Read and validate the reference files of `directory` (tests; other data sets)."""
+def read_reference_files(directory: Path) -> dict[str, bytes]:
+    """The raw bytes of every file of `DATA_FILES` in `directory`."""
     try:
-        files = {name: (directory / name).read_bytes() for name in DATA_FILES}
+        return {name: (directory / name).read_bytes() for name in DATA_FILES}
     except OSError as error:
         raise ReferenceDataError(f"cannot read reference file {error.filename}") from None
-    return build_reference(files)
+
+
+def load_reference_from(directory: Path) -> ReferenceData:
+    """Read and validate the reference files of `directory` (tests; other data sets)."""
+    return build_reference(read_reference_files(directory))
+
+
+def packaged_files() -> dict[str, bytes]:
+    """The raw files the service ships (`app/eligibility/data/`): reference version 1."""
+    data = resources.files("app.eligibility").joinpath("data")
+    try:
+        return {name: data.joinpath(name).read_bytes() for name in DATA_FILES}
+    except OSError as error:
+        raise ReferenceDataError(f"cannot read packaged reference file: {error.filename}") from None
 
 
 @functools.cache
 def load_reference() -> ReferenceData:
-    """The packaged reference set (`app/eligibility/data/`), validated once per process."""
-    data = resources.files("app.eligibility").joinpath("data")
-    try:
-        files = {name: data.joinpath(name).read_bytes() for name in DATA_FILES}
-    except OSError as error:
-        raise ReferenceDataError(f"cannot read packaged reference file: {error.filename}") from None
-    return build_reference(files)
+    """The packaged reference set (version 1), validated once per process. The rules run on the
+    active version instead (`app.eligibility.versions.active_reference`), which is this set
+    until another version is loaded."""
+    return build_reference(packaged_files())
 
 
 # Why a code is usually outside IMWU's scope (`imwu_scope`, field_notes of exemption_codes.json);

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from app.auth.deps import CurrentAccount
+from app.db import SessionDep
 from app.eligibility.checklist import document_checklist
 from app.eligibility.reference import (
     CodeStatus,
@@ -19,8 +20,11 @@ from app.eligibility.schemas import (
     ExemptionCodeDetail,
     ExemptionCodeList,
     ExemptionCodeSummary,
+    ReferenceVersionList,
+    ReferenceVersionOut,
     RequirementOut,
 )
+from app.eligibility.versions import active_reference, stored_versions
 from app.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/api/v1/reference", tags=["reference"], responses=problem_responses(401))
@@ -35,7 +39,7 @@ def exemption_codes(
     q: Annotated[str | None, Query(max_length=100, description="Part of a code or title")] = None,
 ) -> ExemptionCodeList:
     """Exemption codes with their status and scope; `version` names the reference data used."""
-    reference = load_reference()
+    reference = active_reference()
     records = filter_codes(reference, kind=kind, stream=stream, status=status, query=q)
     return ExemptionCodeList(
         version=reference.version,
@@ -64,7 +68,7 @@ def exemption_code(
     _account: CurrentAccount, code: Annotated[str, Path(max_length=12)]
 ) -> ExemptionCodeDetail:
     """One code with everything the reference knows and the documents a request for it needs."""
-    reference = load_reference()
+    reference = active_reference()
     record = reference.codes.get(code.strip().upper())
     if record is None:
         raise NotFound("No such exemption code")
@@ -93,10 +97,46 @@ def countries(
 ) -> CountryList:
     """Visa-exempt and conditional nationalities with their visa, eTA and POE status. A
     nationality not listed is visa-required."""
-    reference = load_reference()
+    reference = active_reference()
     return CountryList(
         version=reference.version,
         items=filter_countries(
             reference, status=status, poe_work_permit_eligible=poe_work_permit_eligible
         ),
+    )
+
+
+@router.get("/versions", response_model=ReferenceVersionList)
+def versions(_account: CurrentAccount, session: SessionDep) -> ReferenceVersionList:
+    """Every reference data version, newest first; the active one is the highest number. Until
+    a version is loaded (`imwu reference load`), the shipped files are version 1."""
+    rows = stored_versions(session)
+    if not rows:
+        packaged = load_reference()
+        only = ReferenceVersionOut(
+            number=1,
+            version=packaged.version,
+            as_of=packaged.as_of,
+            active=True,
+            stored=False,
+            loaded_at=None,
+            open_cases=None,
+            changed_cases=None,
+        )
+        return ReferenceVersionList(active=1, items=[only])
+    return ReferenceVersionList(
+        active=rows[0].number,
+        items=[
+            ReferenceVersionOut(
+                number=row.number,
+                version=row.label,
+                as_of=row.as_of,
+                active=index == 0,
+                stored=True,
+                loaded_at=row.loaded_at,
+                open_cases=row.open_cases,
+                changed_cases=row.changed_cases,
+            )
+            for index, row in enumerate(rows)
+        ],
     )

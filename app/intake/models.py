@@ -93,7 +93,8 @@ class OpinionRequest(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     form_edition: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(2))
-    exemption_code: Mapped[str | None] = mapped_column(String(12))
+    # Up to 40: a draft may name several codes ("T37, T38"), which submit refuses (R3).
+    exemption_code: Mapped[str | None] = mapped_column(String(40))
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     documents_bytes_used: Mapped[int] = mapped_column(Integer, default=0)
     declarant_name: Mapped[str | None] = mapped_column(String(200))

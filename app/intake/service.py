@@ -23,7 +23,7 @@ from app.common.pagination import decode_cursor, encode_cursor
 from app.config import get_settings
 from app.documents.service import present_kinds
 from app.eligibility import rules
-from app.eligibility.reference import load_reference
+from app.eligibility.versions import active_reference
 from app.intake.models import (
     EDITABLE_STATUSES,
     WITHDRAWABLE_STATUSES,
@@ -290,7 +290,7 @@ def withdraw(
 def report(session: Session, *, request: OpinionRequest) -> ValidationReport:
     """Every prerequisite finding and the document checklist; changes nothing."""
     content = RequestContent.model_validate(request.content)
-    reference = load_reference()
+    reference = active_reference(session)
     kinds = present_kinds(session, request_id=request.id)
     findings = rules.evaluate(content, reference, present_kinds=kinds, today=today())
     items = rules.checklist(content, reference, kinds)

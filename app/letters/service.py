@@ -17,7 +17,8 @@ from app.auth.models import Account
 from app.common.clock import utcnow
 from app.common.form import RequestContent
 from app.config import get_settings
-from app.eligibility.reference import load_reference
+from app.eligibility.reference import ReferenceData
+from app.eligibility.versions import active_reference
 from app.intake.models import OpinionRequest
 from app.letters.models import Letter
 from app.letters.render import LetterFacts, facts_dict, render_letter
@@ -48,9 +49,10 @@ def _facts(
     code: str,
     issued_on: date,
     supersedes: str | None,
+    reference: ReferenceData,
 ) -> LetterFacts:
     content = RequestContent.model_validate(request.content)
-    record_ = load_reference().codes[decision.exemption_code]
+    record_ = reference.codes[decision.exemption_code]
     worker, work = content.worker, content.work
     location = ", ".join(p for p in (work.location.city, work.location.province) if p)
     return LetterFacts(
@@ -90,6 +92,7 @@ def _store(
     decision: Decision,
     facts: LetterFacts,
     issued_by: Account,
+    reference_version: str,
 ) -> Letter:
     pdf = render_letter(facts)
     digest = hashlib.sha256(pdf).hexdigest()
@@ -108,6 +111,7 @@ def _store(
         key_id=public_key_id(key.public_key()),
         issued_by_id=issued_by.id,
         issued_at=utcnow(),
+        reference_version=reference_version,
     )
     session.add(letter)
     session.flush()
@@ -126,21 +130,43 @@ def _store(
 PREVIEW_CODE = "PREVIEW"
 
 
-def preview_letter(request: OpinionRequest, decision: Decision) -> bytes:
+def preview_letter(
+    request: OpinionRequest, decision: Decision, *, reference: ReferenceData
+) -> bytes:
     """The letter a decision would issue, rendered but neither signed nor stored; its code
     (`PREVIEW`) verifies as unknown."""
-    facts = _facts(request, decision, code=PREVIEW_CODE, issued_on=utcnow().date(), supersedes=None)
+    facts = _facts(
+        request,
+        decision,
+        code=PREVIEW_CODE,
+        issued_on=utcnow().date(),
+        supersedes=None,
+        reference=reference,
+    )
     return render_letter(facts)
 
 
 def issue_letter(
     session: Session, *, request: OpinionRequest, decision: Decision, issued_by: Account
 ) -> Letter:
-    """Render, sign and store the letter of a decision."""
+    """Render, sign and store the letter of a decision, with the active reference version."""
+    reference = active_reference(session)
     facts = _facts(
-        request, decision, code=new_verification_code(), issued_on=utcnow().date(), supersedes=None
+        request,
+        decision,
+        code=new_verification_code(),
+        issued_on=utcnow().date(),
+        supersedes=None,
+        reference=reference,
     )
-    return _store(session, request=request, decision=decision, facts=facts, issued_by=issued_by)
+    return _store(
+        session,
+        request=request,
+        decision=decision,
+        facts=facts,
+        issued_by=issued_by,
+        reference_version=reference.version,
+    )
 
 
 def get_letter(session: Session, *, letter_id: str) -> Letter:
@@ -214,6 +240,9 @@ def reissue(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise LetterRevoked("Only a valid letter can be corrected")
+    reference = active_reference(session)
+    if decision.exemption_code not in reference.codes:
+        raise NotFound("The letter's exemption code is not in the active reference data")
     if conditions is not None:
         decision.conditions = conditions
     if language is not None:
@@ -224,8 +253,16 @@ def reissue(
         code=new_verification_code(),
         issued_on=utcnow().date(),
         supersedes=letter.verification_code,
+        reference=reference,
     )
-    new = _store(session, request=request, decision=decision, facts=facts, issued_by=supervisor)
+    new = _store(
+        session,
+        request=request,
+        decision=decision,
+        facts=facts,
+        issued_by=supervisor,
+        reference_version=reference.version,
+    )
     session.execute(
         update(Letter)
         .where(Letter.id == letter.id)

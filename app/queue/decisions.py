@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 from app.audit.service import record
 from app.auth.models import Account
 from app.common.clock import utcnow
-from app.eligibility.reference import load_reference
+from app.eligibility.reference import ReferenceData
+from app.eligibility.versions import active_reference
 from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.service import check_version, transition
 from app.letters.models import Letter
@@ -23,9 +24,9 @@ from app.queue.service import require_holder
 from app.triage.calendar import business_days_between
 
 
-def _check_decision(data: DecisionCreate) -> str:
+def _check_decision(data: DecisionCreate, reference: ReferenceData) -> str:
     code = data.exemption_code.upper()
-    if code not in load_reference().codes:
+    if code not in reference.codes:
         raise ValidationFailed(
             "Unknown exemption code",
             errors=[FieldError(pointer="/exemption_code", message="not a known exemption code")],
@@ -54,7 +55,13 @@ def decide(
     """Record the holder's decision, freeze the case and issue its letter, in one transaction."""
     if request.status == RequestStatus.DECIDED:
         raise DecisionExists("This case is already decided")
-    draft = _draft(reviewer=reviewer, request=request, data=data, if_match=if_match)
+    draft = _draft(
+        reviewer=reviewer,
+        request=request,
+        data=data,
+        reference=active_reference(session),
+        if_match=if_match,
+    )
     now = utcnow()
     transition(
         session,
@@ -86,8 +93,9 @@ def preview(
     session: Session, *, reviewer: Account, request: OpinionRequest, data: DecisionCreate
 ) -> bytes:
     """The letter this decision would issue, for the holder to read before deciding."""
-    del session
-    return preview_letter(request, _draft(reviewer=reviewer, request=request, data=data))
+    reference = active_reference(session)
+    draft = _draft(reviewer=reviewer, request=request, data=data, reference=reference)
+    return preview_letter(request, draft, reference=reference)
 
 
 def _draft(
@@ -95,6 +103,7 @@ def _draft(
     reviewer: Account,
     request: OpinionRequest,
     data: DecisionCreate,
+    reference: ReferenceData,
     if_match: str | None = None,
 ) -> Decision:
     """The decision the holder asks for, checked but not stored (decide and preview share it)."""
@@ -106,7 +115,7 @@ def _draft(
         request_id=request.id,
         decided_by_id=reviewer.id,
         outcome=data.outcome,
-        exemption_code=_check_decision(data),
+        exemption_code=_check_decision(data, reference),
         reasons=list(data.reasons),
         conditions=list(data.conditions),
         letter_language=data.letter_language,

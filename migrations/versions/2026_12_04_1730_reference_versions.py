@@ -1,0 +1,87 @@
+"""reference data versions; letters keep their version; room for several codes in a draft
+
+Revision ID: 5e1d7a93c4b2
+Revises: c3a1f0d2e9b7
+Create Date: 2026-12-04 17:30:00+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "5e1d7a93c4b2"
+down_revision: str | None = "c3a1f0d2e9b7"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# A letter issued before versions were kept was written with the version its case was last
+# triaged with (nothing changed the reference in between: it came from the package).
+BACKFILL_LETTERS = """
+UPDATE letter SET reference_version = (
+    SELECT triage_finding.reference_version FROM triage_finding
+    WHERE triage_finding.request_id = letter.request_id
+    ORDER BY triage_finding.run DESC, triage_finding.position
+    LIMIT 1
+)
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "reference_version",
+        sa.Column("number", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("label", sa.String(length=40), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("files", sa.JSON(), nullable=False),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("open_cases", sa.Integer(), nullable=False),
+        sa.Column("changed_cases", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("number", name=op.f("pk_reference_version")),
+    )
+    with op.batch_alter_table("letter") as batch:
+        batch.add_column(sa.Column("reference_version", sa.String(length=40), nullable=True))
+    op.execute(BACKFILL_LETTERS)
+    _exemption_code_length(12, 40)
+
+
+# The partial indexes of `opinion_request` (app.intake.models). A batch copy of the table on
+# SQLite would rebuild them from reflection, without their `DESC`: they are dropped first and
+# created again exactly.
+PARTIAL_INDEXES: tuple[tuple[str, list[sa.TextClause | str], str], ...] = (
+    (
+        "ix_opinion_request_open_queue",
+        [sa.text("priority DESC"), "submitted_at", "id"],
+        "status IN ('submitted', 'in_review', 'info_requested')",
+    ),
+    (
+        "ix_opinion_request_waiting",
+        [sa.text("priority DESC"), "submitted_at", "id"],
+        "status = 'submitted'",
+    ),
+    ("ix_opinion_request_claim_expiry", ["claim_expires_at"], "status = 'in_review'"),
+)
+
+
+def _exemption_code_length(old: int, new: int) -> None:
+    for name, _columns, _where in PARTIAL_INDEXES:
+        op.drop_index(name, table_name="opinion_request")
+    with op.batch_alter_table("opinion_request") as batch:
+        batch.alter_column(
+            "exemption_code", existing_type=sa.String(length=old), type_=sa.String(length=new)
+        )
+    for name, columns, where in PARTIAL_INDEXES:
+        op.create_index(
+            name,
+            "opinion_request",
+            columns,
+            postgresql_where=sa.text(where),
+            sqlite_where=sa.text(where),
+        )
+
+
+def downgrade() -> None:
+    _exemption_code_length(40, 12)
+    with op.batch_alter_table("letter") as batch:
+        batch.drop_column("reference_version")
+    op.drop_table("reference_version")
