@@ -33,13 +33,14 @@ router = APIRouter(prefix="/api/v1/reference", tags=["reference"], responses=pro
 @router.get("/exemption-codes", response_model=ExemptionCodeList, responses=problem_responses(422))
 def exemption_codes(
     _account: CurrentAccount,
+    session: SessionDep,
     status: CodeStatus | None = None,
     kind: Kind | None = None,
     stream: Stream | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Part of a code or title")] = None,
 ) -> ExemptionCodeList:
     """Exemption codes with their status and scope; `version` names the reference data used."""
-    reference = active_reference()
+    reference = active_reference(session)
     records = filter_codes(reference, kind=kind, stream=stream, status=status, query=q)
     return ExemptionCodeList(
         version=reference.version,
@@ -65,10 +66,10 @@ def exemption_codes(
     "/exemption-codes/{code}", response_model=ExemptionCodeDetail, responses=problem_responses(404)
 )
 def exemption_code(
-    _account: CurrentAccount, code: Annotated[str, Path(max_length=12)]
+    _account: CurrentAccount, session: SessionDep, code: Annotated[str, Path(max_length=12)]
 ) -> ExemptionCodeDetail:
     """One code with everything the reference knows and the documents a request for it needs."""
-    reference = active_reference()
+    reference = active_reference(session)
     record = reference.codes.get(code.strip().upper())
     if record is None:
         raise NotFound("No such exemption code")
@@ -92,12 +93,13 @@ def exemption_code(
 @router.get("/countries", response_model=CountryList, responses=problem_responses(422))
 def countries(
     _account: CurrentAccount,
+    session: SessionDep,
     status: CountryStatus | None = None,
     poe_work_permit_eligible: bool | None = None,
 ) -> CountryList:
     """Visa-exempt and conditional nationalities with their visa, eTA and POE status. A
     nationality not listed is visa-required."""
-    reference = active_reference()
+    reference = active_reference(session)
     return CountryList(
         version=reference.version,
         items=filter_countries(

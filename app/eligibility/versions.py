@@ -3,8 +3,8 @@
 The active set is the stored version with the highest number; with none stored, the files the
 service ships (version 1). `active_reference()` is called on every request path, so it does not
 query each time: a built set is cached by its content label, and which version is active is
-re-read at most every `REFRESH_SECONDS` (a write path passes its session to read it exactly, with
-one indexed query). The process that loads a version makes it active at once.
+re-read at most every `REFRESH_SECONDS` (a write path asks for it exactly, with one indexed
+query). The process that loads a version makes it active at once.
 """
 
 import threading
@@ -16,7 +16,6 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import get_sessionmaker
 from app.eligibility.models import ReferenceVersion
 from app.eligibility.reference import (
     DATA_FILES,
@@ -90,25 +89,22 @@ def _built(session: Session, version: ActiveVersion) -> ReferenceData:
     return data
 
 
-def active_reference(session: Session | None = None) -> ReferenceData:
-    """The active reference set. With a session (write paths: triage, decisions, letters) the
-    active version is read exactly; without one, the version read at most `REFRESH_SECONDS` ago
-    is used."""
+def active_reference(session: Session, *, exact: bool = False) -> ReferenceData:
+    """The active reference set. The active version is re-read (one indexed query on `session`)
+    when `exact` (write paths: triage, decisions, letters) or when it was last read more than
+    `REFRESH_SECONDS` ago; otherwise no query is made. The caller's session is used because a
+    second connection inside a request would wait on the request's own SQLite write lock."""
     global _active
-    if session is not None:
-        return _built(session, active_version(session))
     now = time.monotonic()
     with _lock:
         current = _active
-    if current is not None and now - current[0] < REFRESH_SECONDS:
-        version = current[1]
+    if not exact and current is not None and now - current[0] < REFRESH_SECONDS:
         with _lock:
-            cached = _by_label.get(version.label)
+            cached = _by_label.get(current[1].label)
         if cached is not None:
             return cached
-    with get_sessionmaker()() as own:
-        version = active_version(own)
-        data = _built(own, version)
+    version = active_version(session)
+    data = _built(session, version)
     with _lock:
         _active = (now, version)
     return data

@@ -290,7 +290,7 @@ def withdraw(
 def report(session: Session, *, request: OpinionRequest) -> ValidationReport:
     """Every prerequisite finding and the document checklist; changes nothing."""
     content = RequestContent.model_validate(request.content)
-    reference = active_reference(session)
+    reference = active_reference(session, exact=True)
     kinds = present_kinds(session, request_id=request.id)
     findings = rules.evaluate(content, reference, present_kinds=kinds, today=today())
     items = rules.checklist(content, reference, kinds)

@@ -71,6 +71,9 @@ class LetterOut(BaseModel):
     signature: str = Field(description="Ed25519 over canonical JSON {facts, pdf_sha256}")
     key_id: str
     facts: dict[str, object] = Field(description="The signed facts")
+    reference_version: str | None = Field(
+        description="The reference data version the letter was written with"
+    )
 
 
 @router.get(

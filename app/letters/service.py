@@ -150,7 +150,7 @@ def issue_letter(
     session: Session, *, request: OpinionRequest, decision: Decision, issued_by: Account
 ) -> Letter:
     """Render, sign and store the letter of a decision, with the active reference version."""
-    reference = active_reference(session)
+    reference = active_reference(session, exact=True)
     facts = _facts(
         request,
         decision,
@@ -240,7 +240,7 @@ def reissue(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise LetterRevoked("Only a valid letter can be corrected")
-    reference = active_reference(session)
+    reference = active_reference(session, exact=True)
     if decision.exemption_code not in reference.codes:
         raise NotFound("The letter's exemption code is not in the active reference data")
     if conditions is not None:

@@ -59,7 +59,7 @@ def decide(
         reviewer=reviewer,
         request=request,
         data=data,
-        reference=active_reference(session),
+        reference=active_reference(session, exact=True),
         if_match=if_match,
     )
     now = utcnow()

@@ -61,7 +61,7 @@ def run_and_store(
     """Triage the request as it stands (on the active reference set unless `reference` is
     given), store the findings as a new run, set stream and priority on the request, and record
     the run in the audit trail."""
-    reference = reference or active_reference(session)
+    reference = reference or active_reference(session, exact=True)
     result = triage(session, request=request, reference=reference, today=today)
     run = request.triage_run + 1
     session.add_all(
