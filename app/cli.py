@@ -134,12 +134,10 @@ def _reference_load(args: argparse.Namespace) -> int:
 
     try:
         files = read_reference_files(Path(args.directory))
-        with get_sessionmaker()() as session:
+        sessions = get_sessionmaker()
+        # A dry run closes its session without committing: nothing it touched is kept.
+        with sessions() if args.dry_run else sessions.begin() as session:
             report = update_reference(session, files=files, dry_run=args.dry_run, today=today())
-            if args.dry_run:
-                session.rollback()
-            else:
-                session.commit()
     except ReferenceDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

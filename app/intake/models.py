@@ -33,6 +33,8 @@ class RequestStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# The longest exemption code of the reference ("R186(e.1)", "GSS-15/30") fits with room to spare.
+MAX_CODE_LENGTH = 12
 EDITABLE_STATUSES = (RequestStatus.DRAFT, RequestStatus.INFO_REQUESTED)
 WITHDRAWABLE_STATUSES = (
     RequestStatus.DRAFT,
@@ -93,8 +95,7 @@ class OpinionRequest(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     form_edition: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(2))
-    # Up to 40: a draft may name several codes ("T37, T38"), which submit refuses (R3).
-    exemption_code: Mapped[str | None] = mapped_column(String(40))
+    exemption_code: Mapped[str | None] = mapped_column(String(MAX_CODE_LENGTH))
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     documents_bytes_used: Mapped[int] = mapped_column(Integer, default=0)
     declarant_name: Mapped[str | None] = mapped_column(String(200))

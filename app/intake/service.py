@@ -26,6 +26,7 @@ from app.eligibility import rules
 from app.eligibility.versions import active_reference
 from app.intake.models import (
     EDITABLE_STATUSES,
+    MAX_CODE_LENGTH,
     WITHDRAWABLE_STATUSES,
     OpinionRequest,
     ReferenceCounter,
@@ -66,6 +67,13 @@ def next_reference(session: Session, *, year: int) -> str:
     raise RuntimeError("could not allocate a request reference")
 
 
+def code_column(content: RequestContent) -> str | None:
+    """The code kept in its own column (queue listings): a draft that names several codes
+    ("T37, T38", refused at submit by `several_codes`) keeps them only in its content."""
+    code = content.exemption.code
+    return code if code is not None and len(code) <= MAX_CODE_LENGTH else None
+
+
 def _fingerprint(content: RequestContent) -> str:
     canonical = json.dumps(content.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -91,7 +99,7 @@ def create_request(
         version=1,
         form_edition=FORM_EDITION,
         language=content.language,
-        exemption_code=content.exemption.code,
+        exemption_code=code_column(content),
         content=content.model_dump(mode="json"),
         documents_bytes_used=0,
         idempotency_key=idempotency_key,
@@ -250,7 +258,7 @@ def patch_request(
         values={
             "content": content.model_dump(mode="json"),
             "language": content.language,
-            "exemption_code": content.exemption.code,
+            "exemption_code": code_column(content),
         },
         from_statuses=EDITABLE_STATUSES,
     )

@@ -1,4 +1,4 @@
-"""reference data versions; letters keep their version; room for several codes in a draft
+"""reference data versions; letters keep their version
 
 Revision ID: 5e1d7a93c4b2
 Revises: c3a1f0d2e9b7
@@ -42,46 +42,9 @@ def upgrade() -> None:
     with op.batch_alter_table("letter") as batch:
         batch.add_column(sa.Column("reference_version", sa.String(length=40), nullable=True))
     op.execute(BACKFILL_LETTERS)
-    _exemption_code_length(12, 40)
-
-
-# The partial indexes of `opinion_request` (app.intake.models). A batch copy of the table on
-# SQLite would rebuild them from reflection, without their `DESC`: they are dropped first and
-# created again exactly.
-PARTIAL_INDEXES: tuple[tuple[str, list[sa.TextClause | str], str], ...] = (
-    (
-        "ix_opinion_request_open_queue",
-        [sa.text("priority DESC"), "submitted_at", "id"],
-        "status IN ('submitted', 'in_review', 'info_requested')",
-    ),
-    (
-        "ix_opinion_request_waiting",
-        [sa.text("priority DESC"), "submitted_at", "id"],
-        "status = 'submitted'",
-    ),
-    ("ix_opinion_request_claim_expiry", ["claim_expires_at"], "status = 'in_review'"),
-)
-
-
-def _exemption_code_length(old: int, new: int) -> None:
-    for name, _columns, _where in PARTIAL_INDEXES:
-        op.drop_index(name, table_name="opinion_request")
-    with op.batch_alter_table("opinion_request") as batch:
-        batch.alter_column(
-            "exemption_code", existing_type=sa.String(length=old), type_=sa.String(length=new)
-        )
-    for name, columns, where in PARTIAL_INDEXES:
-        op.create_index(
-            name,
-            "opinion_request",
-            columns,
-            postgresql_where=sa.text(where),
-            sqlite_where=sa.text(where),
-        )
 
 
 def downgrade() -> None:
-    _exemption_code_length(40, 12)
     with op.batch_alter_table("letter") as batch:
         batch.drop_column("reference_version")
     op.drop_table("reference_version")
