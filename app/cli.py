@@ -193,6 +193,31 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference_load(args: argparse.Namespace) -> int:
+    """Validate a reference directory, show what changes for open cases, store it unless
+    --dry-run (app.triage.reference_update)."""
+    from pathlib import Path
+
+    from app.common.clock import today
+    from app.eligibility.reference import ReferenceDataError, read_reference_files
+    from app.eligibility.versions import remember_active
+    from app.triage.reference_update import report_lines, update_reference
+
+    try:
+        files = read_reference_files(Path(args.directory))
+        sessions = get_sessionmaker()
+        # A dry run closes its session without committing: nothing it touched is kept.
+        with sessions() if args.dry_run else sessions.begin() as session:
+            report = update_reference(session, files=files, dry_run=args.dry_run, today=today())
+    except ReferenceDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if report.number is not None:
+        remember_active(report.number, report.reference)
+    print("\n".join(report_lines(report, dry_run=args.dry_run)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imwu",
@@ -299,6 +324,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--metrics-host", default="127.0.0.1", help="address for /metrics")
     worker.set_defaults(handler=_worker)
+
+    reference = commands.add_parser(
+        "reference", help="versioned reference data", formatter_class=HELP
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    load_cmd = reference.add_parser(
+        "load",
+        help="validate a reference directory, store it as the next version and re-triage open "
+        "cases",
+        formatter_class=HELP,
+    )
+    load_cmd.add_argument("directory", help="a folder with the reference files")
+    load_cmd.add_argument(
+        "--dry-run", action="store_true", help="only show which findings would change"
+    )
+    load_cmd.set_defaults(handler=_reference_load)
+
     return parser
 
 

@@ -3,6 +3,7 @@
 from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.documents import models as documents_models
+from app.eligibility import models as eligibility_models
 from app.intake import models as intake_models
 from app.letters import models as letters_models
 from app.notifications import models as notifications_models
@@ -14,6 +15,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "documents_models",
+    "eligibility_models",
     "intake_models",
     "letters_models",
     "notifications_models",

@@ -26,6 +26,7 @@ from app.auth.schemas import AccountCreate  # noqa: E402
 from app.auth.service import create_account  # noqa: E402
 from app.db import Base, get_engine, get_sessionmaker  # noqa: E402
 from app.documents.service import file_store  # noqa: E402
+from app.eligibility.versions import forget_active_reference  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.signing.service import ensure_keys  # noqa: E402
@@ -50,6 +51,7 @@ def _clean_tables() -> Iterator[None]:
     with get_engine().begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
+    forget_active_reference()  # the stored reference versions are gone too
     store = file_store()
     store.wipe()
     store.ensure()

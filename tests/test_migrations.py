@@ -321,3 +321,63 @@ def test_existing_cases_become_revision_1_and_step_down_again(empty_database: st
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+_BEFORE_VERSIONS = "d9e4b1a7c2f5"
+_SEED_A_LETTER = [
+    "INSERT INTO organization (id, name, created_at) VALUES ('o', 'Org', CURRENT_TIMESTAMP)",
+    "INSERT INTO account (id, role, name, email, organization_id, created_at)"
+    " VALUES ('a', 'reviewer', 'R', 'r@example.com', 'o', CURRENT_TIMESTAMP)",
+    "INSERT INTO opinion_request (id, reference, organization_id, created_by_id, status, version,"
+    " form_edition, language, exemption_code, content, documents_bytes_used, created_at,"
+    " updated_at) VALUES ('r', 'IMWU-2026-000001', 'o', 'a', 'decided', 3, 'IMM 5686', 'en',"
+    " 'T11', '{}', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+    *(
+        "INSERT INTO triage_finding (id, request_id, run, position, rule, outcome, message_en,"
+        f" message_fr, fields, reference_version, created_at) VALUES ('f{run}', 'r', {run}, 0,"
+        f" 'x', 'warn', 'en', 'fr', '[]', 'v{run}', CURRENT_TIMESTAMP)"
+        for run in (1, 2)
+    ),
+    "INSERT INTO decision (id, request_id, decided_by_id, outcome, exemption_code, reasons,"
+    " conditions, letter_language, suggest_lmia_route, created_at, business_days_to_decision)"
+    " VALUES ('d', 'r', 'a', 'positive', 'T11', '[]', '[]', 'en', false, CURRENT_TIMESTAMP, 1)",
+    "INSERT INTO letter (id, request_id, decision_id, verification_code, status, language, facts,"
+    " pdf, pdf_sha256, signature, signature_scheme, key_id, issued_by_id, issued_at) VALUES"
+    " ('l', 'r', 'd', 'ABCD-EFGH-JKLM', 'valid', 'en', '{}', :pdf, 'h', 's', 'ed25519-legacy',"
+    " 'k', 'a', CURRENT_TIMESTAMP)",
+]
+
+
+def test_reference_versions_keep_letters_and_the_queue_indexes(empty_database: str) -> None:
+    """The issue 11 migration: a letter issued before versions were kept gets its case's latest
+    triage version; the queue's partial indexes are untouched (no table copy on SQLite)."""
+    upgrade(empty_database, _BEFORE_VERSIONS)
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            for statement in _SEED_A_LETTER:
+                connection.execute(text(statement), {"pdf": b"%PDF-1.4"})
+    finally:
+        engine.dispose()
+    upgrade(empty_database)
+    engine = make_engine(empty_database)
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(text("SELECT reference_version FROM letter")).scalar()
+            if IS_POSTGRES:
+                definitions = connection.execute(
+                    text(
+                        "SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'ix_opinion_request_%'"
+                    )
+                ).scalars()
+            else:
+                definitions = connection.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name LIKE 'ix_opinion_request_%'")
+                ).scalars()
+            queue_indexes = [d for d in definitions if d and "priority" in d]
+        assert version == "v2"
+        assert len(queue_indexes) == 2
+        assert all("priority DESC" in d for d in queue_indexes)
+    finally:
+        engine.dispose()
+    downgrade(empty_database, _BEFORE_VERSIONS)

@@ -74,7 +74,9 @@ NocCode = Annotated[
 ExemptionCode = Annotated[
     str,
     BeforeValidator(_upper),
-    StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9().\-/]{1,11}$"),
+    # Room for a request that names several codes ("T37/T38", "T37, T38"): the eligibility
+    # rule `several_codes` refuses it naming the codes, not a schema error (poe_eligibility R3).
+    StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9().\-/,;&+ ]{1,39}$"),
     Field(description="One exemption code, as listed by /api/v1/reference/exemption-codes."),
 ]
 BusinessNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
@@ -92,7 +94,8 @@ class FormModel(BaseModel):
 
 
 class Exemption(FormModel):
-    type: Literal["lmia_exemption", "work_permit_exemption"] | None = None
+    # "lmia_required": no exemption applies, the job needs an LMIA (out of IMWU's scope, R11).
+    type: Literal["lmia_exemption", "work_permit_exemption", "lmia_required"] | None = None
     code: ExemptionCode | None = None
 
 
@@ -142,6 +145,16 @@ class Worker(FormModel):
     charged_or_convicted: bool | None = None
     us_permanent_resident: bool | None = None
     passport: Passport = Field(default_factory=Passport)
+    # Triage fields (issue 11; poe_eligibility.md §4-§6, rules_notes.md §9-§10): not on the
+    # IMM 5686, asked so that a reviewer sees what the sources leave to a human.
+    permanent_resident_of: list[CountryCode] = Field(default_factory=list, max_length=10)
+    countries_lived_last_year: list[CountryCode] | None = Field(default=None, max_length=20)
+    previously_refused: bool | None = None
+    previously_overstayed: bool | None = None
+    previous_canadian_permit: bool | None = None
+    immigration_history_explanation: LongText | None = None
+    accompanying_family: bool | None = None
+    french_nclc_level: Annotated[int, Field(ge=1, le=12)] | None = None
 
     @field_validator("date_of_birth")
     @classmethod
@@ -186,6 +199,7 @@ class Work(FormModel):
     hours_per_week: Annotated[float, Field(gt=0, le=168)] | None = None
     intended_port_of_entry: ShortText | None = None
     intended_entry_date: date | None = None
+    seasonal_agricultural: bool | None = None
 
     @field_validator("end_date")
     @classmethod

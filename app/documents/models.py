@@ -19,6 +19,8 @@ class DocumentKind(StrEnum):
     PAY_STUB = "pay_stub"
     BUSINESS_LICENCE = "business_licence"
     IMM5686_FORM = "imm5686_form"
+    LANGUAGE_TEST = "language_test"
+    MEDICAL_EXAM_RESULTS = "medical_exam_results"
     OTHER_EVIDENCE = "other_evidence"
 
 

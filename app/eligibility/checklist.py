@@ -16,6 +16,7 @@ from typing import Final, Literal
 
 from app.common.findings import Finding, Message, Outcome
 from app.common.form import RequestContent
+from app.eligibility.medical import IME_KIND, medical_exam_triggered
 from app.eligibility.reference import DocumentRequirement, ExemptionCodeRecord, ReferenceData
 
 # What submit needs (IMM 5686 page 1; passport data and current location: inferred fields that
@@ -63,6 +64,8 @@ DocumentKind = Literal[
     "pay_stub",
     "business_licence",
     "imm5686_form",
+    "language_test",
+    "medical_exam_results",
     "other_evidence",
 ]
 DOCUMENT_KINDS: Final[tuple[DocumentKind, ...]] = (
@@ -75,6 +78,8 @@ DOCUMENT_KINDS: Final[tuple[DocumentKind, ...]] = (
     "pay_stub",
     "business_licence",
     "imm5686_form",
+    "language_test",
+    "medical_exam_results",
     "other_evidence",
 )
 
@@ -94,6 +99,14 @@ KIND_LABELS: Final[Mapping[str, Message]] = MappingProxyType(
         "pay_stub": Message("Recent pay stubs", "Talons de paie récents"),
         "business_licence": Message("Business licence", "Permis d'exploitation de l'entreprise"),
         "imm5686_form": Message("Completed IMM 5686 form", "Formulaire IMM 5686 rempli"),
+        "language_test": Message(
+            "Language test results or proof of education in the language",
+            "Résultats d'un test linguistique ou preuve d'études dans la langue",
+        ),
+        "medical_exam_results": Message(
+            "Immigration medical exam (IME) results",
+            "Résultats de l'examen médical aux fins de l'immigration (EMI)",
+        ),
         "other_evidence": Message(
             "Other supporting documents for the exemption code",
             "Autres pièces justificatives propres au code de dispense",
@@ -127,6 +140,7 @@ _KIND_KEYWORDS: Final[tuple[tuple[DocumentKind, str], ...]] = (
     ("pay_stub", r"pay ?(?:stub|slip)s?"),
     ("passport_bio_page", r"passport"),
     ("cv", r"\bcv\b|r[ée]sum[ée]"),
+    ("language_test", r"\bNCLC\b|\bCLB\b|\bTEF\b|\bTCF\b|language test"),
     (
         "employer_letter",
         r"\bemployer letter\b"
@@ -238,9 +252,15 @@ def _pointer_value(data: object, pointer: str) -> object:
 
 
 def missing_fields(content: RequestContent) -> list[str]:
-    """The `SUBMIT_REQUIRED_FIELDS` that are still empty, in that order."""
+    """The `SUBMIT_REQUIRED_FIELDS` that are still empty, in that order. A request that says the
+    job needs an LMIA names no code (the rule `lmia_required_out_of_scope` answers it)."""
     data = content.model_dump()
-    return [pointer for pointer in SUBMIT_REQUIRED_FIELDS if _pointer_value(data, pointer) is None]
+    skip = {"/exemption/code"} if content.exemption.type == "lmia_required" else set()
+    return [
+        pointer
+        for pointer in SUBMIT_REQUIRED_FIELDS
+        if pointer not in skip and _pointer_value(data, pointer) is None
+    ]
 
 
 def checklist(
@@ -248,10 +268,13 @@ def checklist(
 ) -> list[ChecklistEntry]:
     """The request's document checklist (`document_checklist`) with what has been uploaded."""
     present = frozenset(present_kinds)
-    return [
+    entries = [
         ChecklistEntry(item.kind, item.required, item.kind in present)
         for item in document_checklist(reference, content.exemption.code)
     ]
+    if medical_exam_triggered(content):  # poe_eligibility.md §4, R12: asked, never required.
+        entries.append(ChecklistEntry(IME_KIND, False, IME_KIND in present))
+    return entries
 
 
 _OFFER_NUMBER = Message(

@@ -80,7 +80,12 @@ CountryStatus = Literal[
     "conditional_eta",
 ]
 Stream = Literal[
-    "trade_agreement", "significant_benefit", "reciprocal", "work_permit_exempt", "other"
+    "trade_agreement",
+    "international_agreement",
+    "significant_benefit",
+    "reciprocal",
+    "work_permit_exempt",
+    "other",
 ]
 
 Text = Annotated[str, StringConstraints(min_length=1)]
@@ -291,24 +296,34 @@ def build_reference(files: Mapping[str, bytes]) -> ReferenceData:
     )
 
 
-def load_reference_from(directory: Path) -> ReferenceData:
-    """Read and validate the reference files of `directory` (tests; other data sets)."""
+def read_reference_files(directory: Path) -> dict[str, bytes]:
+    """The raw bytes of every file of `DATA_FILES` in `directory`."""
     try:
-        files = {name: (directory / name).read_bytes() for name in DATA_FILES}
+        return {name: (directory / name).read_bytes() for name in DATA_FILES}
     except OSError as error:
         raise ReferenceDataError(f"cannot read reference file {error.filename}") from None
-    return build_reference(files)
+
+
+def load_reference_from(directory: Path) -> ReferenceData:
+    """Read and validate the reference files of `directory` (tests; other data sets)."""
+    return build_reference(read_reference_files(directory))
+
+
+def packaged_files() -> dict[str, bytes]:
+    """The raw files the service ships (`app/eligibility/data/`): reference version 1."""
+    data = resources.files("app.eligibility").joinpath("data")
+    try:
+        return {name: data.joinpath(name).read_bytes() for name in DATA_FILES}
+    except OSError as error:
+        raise ReferenceDataError(f"cannot read packaged reference file: {error.filename}") from None
 
 
 @functools.cache
 def load_reference() -> ReferenceData:
-    """The packaged reference set (`app/eligibility/data/`), validated once per process."""
-    data = resources.files("app.eligibility").joinpath("data")
-    try:
-        files = {name: data.joinpath(name).read_bytes() for name in DATA_FILES}
-    except OSError as error:
-        raise ReferenceDataError(f"cannot read packaged reference file: {error.filename}") from None
-    return build_reference(files)
+    """The packaged reference set (version 1), validated once per process. The rules run on the
+    active version instead (`app.eligibility.versions.active_reference`), which is this set
+    until another version is loaded."""
+    return build_reference(packaged_files())
 
 
 # Why a code is usually outside IMWU's scope (`imwu_scope`, field_notes of exemption_codes.json);
@@ -341,7 +356,7 @@ SCOPE_REASONS: Mapping[str, Message] = MappingProxyType(
 
 _STREAMS: Mapping[str, Stream] = MappingProxyType(
     {
-        "international_agreement": "trade_agreement",
+        "international_agreement": "international_agreement",
         "canadian_interests_significant_benefit": "significant_benefit",
         "canadian_interests_competitiveness_public_policy": "significant_benefit",
         "canadian_interests_designated_by_minister": "significant_benefit",
@@ -353,8 +368,24 @@ _STREAMS: Mapping[str, Stream] = MappingProxyType(
 )
 
 
+# The `agreement` values of trade agreements (rules_notes.md §9: the FTAs and GATS); the other
+# international agreements (T11's "non-trade agreements", R204(a)) are not trade agreements.
+TRADE_AGREEMENTS: frozenset[str] = frozenset(
+    {"CUSMA", "CETA", "CUKTCA", "CPTPP", "CCFTA", "CCOFTA", "CKFTA", "CPAFTA", "CPFTA", "CUFTA"}
+    | {"GATS"}
+)
+
+
 def category_stream(record: ExemptionCodeRecord) -> Stream:
-    """The broad stream of a code's `category` (IRCC exemption code table groupings)."""
+    """The broad stream of a code's `category` (IRCC exemption code table groupings); an
+    international agreement is a trade agreement only when its `agreement` is one (T11, the
+    non-trade agreements of R204(a), is not: seed 000) or when it is a pre-2022-12-15 FTA code
+    (T21-T24, superseded, no `agreement`)."""
+    trade = record.agreement in TRADE_AGREEMENTS or (
+        record.agreement is None and record.status == "superseded"
+    )
+    if record.category == "international_agreement" and trade:
+        return "trade_agreement"
     return _STREAMS.get(record.category or "", "other")
 
 

@@ -6,9 +6,11 @@ yields `Finding`s whose `fields` are JSON pointers, never values. Facts the refe
 unconfirmed lead to `review`, never to `block`.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 from typing import Final
 
 from app.common.findings import Finding, Message, Outcome
@@ -27,7 +29,15 @@ from app.eligibility.reference import (
     ReferenceData,
 )
 
-__all__ = ["RULES", "RULE_IDS", "ChecklistEntry", "RuleContext", "checklist", "evaluate"]
+__all__ = [
+    "RULES",
+    "RULE_IDS",
+    "ChecklistEntry",
+    "RuleContext",
+    "checklist",
+    "codes_named",
+    "evaluate",
+]
 
 NOC_2021_SINCE: Final = date(2022, 11, 16)
 # The statuses that make a nationality visa-exempt (`visa_exempt_countries.json` rules).
@@ -109,6 +119,20 @@ _PERMIT = Message(
     "L'UMIT ne donne pas d'avis lorsque le travailleur détient déjà un permis de travail, en a "
     "demandé un ou attend une décision.",
 )
+# The passport each document-conditional nationality needs (`visa_exempt_countries.json`
+# `passport_requirement`, R190(2), R190(2.1)), in French; a nationality missing here gets a French
+# message without the label rather than the English one.
+PASSPORT_REQUIREMENTS_FR: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "RO": "passeport électronique lisible à la machine, muni d'une puce sans contact, "
+        "délivré par la Roumanie (RIPR, par. 190(2.1))",
+        "IL": "passeport national israélien",
+        "TW": "passeport ordinaire délivré par le ministère des Affaires étrangères de Taïwan et "
+        "portant le numéro d'identification personnel du titulaire",
+        "HK": "passeport de la Région administrative spéciale de Hong Kong",
+        "VA": "passeport ou titre de voyage délivré par le Saint-Siège",
+    }
+)
 _CONDITIONAL_ETA = Message(
     "The worker's nationality may travel with an eTA only under conditions; it remains "
     "visa-required at a port of entry, so the worker cannot apply there.",
@@ -120,7 +144,7 @@ _VISA_REQUIRED = Message(
     "The worker's nationality is not visa-exempt, so the worker cannot apply for a work permit "
     "at a port of entry (IRPR R190, R198(1)).",
     "La nationalité du travailleur n'est pas dispensée de visa; il ne peut donc pas demander de "
-    "permis de travail à un point d'entrée (RIPR, art. 190 et 198(1)).",
+    "permis de travail à un point d'entrée (RIPR, art. 190 et par. 198(1)).",
 )
 _US_PR = Message(
     "The worker is a US permanent resident with a visa-required nationality: visa-exempt by "
@@ -138,12 +162,12 @@ _UNCONFIRMED_CODE = Message(
 )
 _UNKNOWN_CODE = Message(
     "The exemption code is not a known LMIA or work permit exemption code.",
-    "Le code de dispense n'est pas un code connu de dispense d'EIMT ou de permis de travail.",
+    "Le code de dispense n'est pas un code connu de dispense de l'EIMT ou de permis de travail.",
 )
 _TYPE_MISMATCH = Message(
     "The exemption code does not match the type of exemption selected (LMIA exemption or work "
     "permit exemption).",
-    "Le code de dispense ne correspond pas au type de dispense choisi (dispense d'EIMT ou "
+    "Le code de dispense ne correspond pas au type de dispense choisi (dispense de l'EIMT ou "
     "dispense de permis de travail).",
 )
 _IEC = Message(
@@ -230,11 +254,15 @@ def nationality_document_conditional(ctx: RuleContext) -> Iterator[Finding]:
     ):
         return
     needed = record.passport_requirement or record.name
+    needed_fr = PASSPORT_REQUIREMENTS_FR.get(record.iso2 or "")
     message = Message(
         f"This nationality is visa-exempt only with a specific passport ({needed}); a reviewer "
         "will confirm the passport type.",
-        "Cette nationalité n'est dispensée de visa qu'avec un passeport précis (libellé de la "
-        f"référence, en anglais : {needed}); un agent vérifiera le type de passeport.",
+        f"Cette nationalité n'est dispensée de visa qu'avec un passeport précis ({needed_fr}); un "
+        "agent vérifiera le type de passeport."
+        if needed_fr
+        else "Cette nationalité n'est dispensée de visa qu'avec un type de passeport précis; un "
+        "agent vérifiera le type de passeport.",
     )
     fields = (pointer, "/documents/passport_bio_page")
     yield Finding("nationality_document_conditional", Outcome.REVIEW, message, fields)
@@ -250,11 +278,87 @@ def us_permanent_resident(ctx: RuleContext) -> Iterator[Finding]:
         yield Finding("us_permanent_resident", Outcome.REVIEW, _US_PR, fields)
 
 
+# Separators between codes in one field: punctuation, "and"/"or" in both languages, spaces.
+_CODE_SEPARATORS = re.compile(r"\s*(?:[,;&+]|\b(?:AND|OR|ET|OU)\b)\s*|\s+")
+
+
+def codes_named(value: str, reference: ReferenceData) -> tuple[str, ...]:
+    """The exemption codes a form value names, in order and without repeats.
+
+    A value that is itself a known code is one code, even with a slash in it (`GSS-15/30`);
+    otherwise slashes also separate codes ("T37/T38").
+    """
+    key = value.strip().upper()
+    if key in reference.codes:
+        return (key,)
+    tokens: list[str] = []
+    for part in _CODE_SEPARATORS.split(key):
+        if not part:
+            continue
+        tokens.extend([part] if part in reference.codes else [t for t in part.split("/") if t])
+    return tuple(dict.fromkeys(tokens))
+
+
+def several_codes(ctx: RuleContext) -> Iterator[Finding]:
+    """poe_eligibility.md §2 and §3 R3 (IMWU page: one exemption per request; a request naming
+    several is not processed): refused, naming the codes seen."""
+    code = ctx.content.exemption.code
+    named = codes_named(code, ctx.reference) if code else ()
+    if len(named) > 1:
+        codes = ", ".join(named)
+        message = Message(
+            f"IMWU processes one exemption code per request, and this request names several "
+            f"({codes}). Choose the single code most relevant to the job.",
+            f"L'UMIT traite un seul code de dispense par demande, et cette demande en nomme "
+            f"plusieurs ({codes}). Choisissez le code le plus pertinent pour l'emploi.",
+        )
+        yield Finding("several_codes", Outcome.BLOCK, message, _CODE)
+
+
+_LMIA_REQUIRED = Message(
+    "A job that needs a labour market impact assessment (LMIA) is outside IMWU's scope: IMWU "
+    "only gives opinions on LMIA and work permit exemptions. The employer applies for an LMIA "
+    "to Employment and Social Development Canada (Temporary Foreign Worker Program); once the "
+    "LMIA is issued, a visa-exempt worker may apply for the work permit at a port of entry "
+    "(IRPR R198(2)(a)), except for seasonal agricultural work.",
+    "Un emploi qui exige une étude d'impact sur le marché du travail (EIMT) ne relève pas du "
+    "mandat de l'UMIT : l'UMIT ne donne d'avis que sur les dispenses de l'EIMT et de permis de "
+    "travail. L'employeur demande une EIMT à Emploi et Développement social Canada (Programme "
+    "des travailleurs étrangers temporaires); une fois l'EIMT délivrée, un travailleur dispensé "
+    "de visa peut demander son permis de travail à un point d'entrée (RIPR, al. 198(2)a)), sauf "
+    "pour le travail agricole saisonnier.",
+)
+_SEASONAL = Message(
+    "Seasonal agricultural work (such as the Seasonal Agricultural Worker Program) can never be "
+    "applied for at a port of entry (IRPR R198(2)(a)), so IMWU cannot give an opinion.",
+    "Le travail agricole saisonnier (comme le Programme des travailleurs agricoles saisonniers) "
+    "ne peut jamais faire l'objet d'une demande à un point d'entrée (RIPR, al. 198(2)a)); "
+    "l'UMIT ne peut donc pas donner d'avis.",
+)
+
+
+def lmia_required_out_of_scope(ctx: RuleContext) -> Iterator[Finding]:
+    """poe_eligibility.md §3 R11 (R198(2)(a)): a job that needs an LMIA (no exemption claimed:
+    exemption type "lmia_required") is outside IMWU's scope; the message gives the LMIA route."""
+    if ctx.content.exemption.type == "lmia_required":
+        fields = ("/exemption/type",)
+        yield Finding("lmia_required_out_of_scope", Outcome.BLOCK, _LMIA_REQUIRED, fields)
+
+
+def seasonal_agricultural_work(ctx: RuleContext) -> Iterator[Finding]:
+    """poe_eligibility.md §3 R10 (R198(2)(a); SAWP PDI): seasonal agricultural work is never
+    applied for at a port of entry. Refused only on the form's own answer; an agricultural NOC
+    without it is left to the triage rule `agricultural_work_check` (a reviewer decides)."""
+    if ctx.content.work.seasonal_agricultural is True:
+        fields = ("/work/seasonal_agricultural",)
+        yield Finding("seasonal_agricultural_work", Outcome.BLOCK, _SEASONAL, fields)
+
+
 def code_unknown(ctx: RuleContext) -> Iterator[Finding]:
     """poe_eligibility.md §3 R14 (`exemption_codes.json`: `not_found` = not in IRCC's table).
     A code the reference could not confirm goes to review as `code_unconfirmed`."""
     code = ctx.content.exemption.code
-    if code is None:
+    if code is None or len(codes_named(code, ctx.reference)) > 1:
         return
     record = ctx.reference.codes.get(code.upper())
     if record is not None and (not record.confirmed or record.is_unconfirmed("code")):
@@ -267,7 +371,7 @@ def exemption_type_mismatch(ctx: RuleContext) -> Iterator[Finding]:
     """IMM 5686 "Type of exemption requested" must match the code's `kind`
     (`exemption_codes.json` field_notes)."""
     record, chosen = _record(ctx), ctx.content.exemption.type
-    if record is not None and chosen is not None and _TYPE_TO_KIND[chosen] != record.kind:
+    if record is not None and chosen in _TYPE_TO_KIND and _TYPE_TO_KIND[chosen] != record.kind:
         fields = ("/exemption/type", *_CODE)
         yield Finding("exemption_type_mismatch", Outcome.BLOCK, _TYPE_MISMATCH, fields)
 
@@ -418,6 +522,9 @@ RULES: Final[tuple[Rule, ...]] = (
     nationality_not_visa_exempt,
     nationality_document_conditional,
     us_permanent_resident,
+    lmia_required_out_of_scope,
+    seasonal_agricultural_work,
+    several_codes,
     code_unknown,
     exemption_type_mismatch,
     code_superseded,

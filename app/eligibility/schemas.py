@@ -1,3 +1,5 @@
+from datetime import date, datetime
+
 from pydantic import BaseModel, Field
 
 from app.eligibility.reference import CodeStatus, CountryRecord, ExemptionCodeRecord, Stream
@@ -41,3 +43,21 @@ class ExemptionCodeDetail(BaseModel):
 class CountryList(BaseModel):
     version: str
     items: list[CountryRecord]
+
+
+class ReferenceVersionOut(BaseModel):
+    number: int
+    version: str = Field(description="The content version findings and letters keep")
+    as_of: date
+    active: bool
+    stored: bool = Field(
+        description="False for the shipped files (version 1) before any version is loaded"
+    )
+    loaded_at: datetime | None
+    open_cases: int | None = Field(description="Open cases re-triaged when it was loaded")
+    changed_cases: int | None = Field(description="Open cases whose findings it changed")
+
+
+class ReferenceVersionList(BaseModel):
+    active: int
+    items: list[ReferenceVersionOut]

@@ -33,6 +33,9 @@ class RequestStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# The longest exemption code of the reference ("R186(e.1)", "GSS-15/30") fits with room to spare.
+MAX_CODE_LENGTH = 12
+
 # Where the form or its documents may change at all: a draft freely; after submit the form is
 # frozen in revisions, and an open information request lets the organization change what it
 # names, nothing else (`app.revisions.scope`).
@@ -96,7 +99,7 @@ class OpinionRequest(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     form_edition: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(2))
-    exemption_code: Mapped[str | None] = mapped_column(String(12))
+    exemption_code: Mapped[str | None] = mapped_column(String(MAX_CODE_LENGTH))
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     documents_bytes_used: Mapped[int] = mapped_column(Integer, default=0)
     declarant_name: Mapped[str | None] = mapped_column(String(200))

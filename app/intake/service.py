@@ -23,8 +23,9 @@ from app.common.pagination import decode_cursor, encode_cursor
 from app.config import get_settings
 from app.documents.service import present_kinds
 from app.eligibility import rules
-from app.eligibility.reference import load_reference
+from app.eligibility.versions import active_reference
 from app.intake.models import (
+    MAX_CODE_LENGTH,
     WITHDRAWABLE_STATUSES,
     OpinionRequest,
     ReferenceCounter,
@@ -45,7 +46,8 @@ from app.problems import (
 from app.revisions.paths import changed_pointers
 from app.revisions.scope import check_fields, open_scope
 from app.revisions.service import freeze
-from app.triage.calendar import add_business_days
+from app.triage.calendar import due_date
+from app.triage.engine import entry_date
 
 
 def next_reference(session: Session, *, year: int) -> str:
@@ -65,6 +67,13 @@ def next_reference(session: Session, *, year: int) -> str:
         except IntegrityError:
             continue
     raise RuntimeError("could not allocate a request reference")
+
+
+def code_column(content: RequestContent) -> str | None:
+    """The code kept in its own column (queue listings): a draft that names several codes
+    ("T37, T38", refused at submit by `several_codes`) keeps them only in its content."""
+    code = content.exemption.code
+    return code if code is not None and len(code) <= MAX_CODE_LENGTH else None
 
 
 def _fingerprint(content: RequestContent) -> str:
@@ -92,7 +101,7 @@ def create_request(
         version=1,
         form_edition=FORM_EDITION,
         language=content.language,
-        exemption_code=content.exemption.code,
+        exemption_code=code_column(content),
         content=content.model_dump(mode="json"),
         documents_bytes_used=0,
         idempotency_key=idempotency_key,
@@ -255,7 +264,7 @@ def patch_request(
         values={
             "content": stored,
             "language": content.language,
-            "exemption_code": content.exemption.code,
+            "exemption_code": code_column(content),
         },
         from_statuses=(request.status,),
     )
@@ -289,7 +298,7 @@ def withdraw(
 def report(session: Session, *, request: OpinionRequest) -> ValidationReport:
     """Every prerequisite finding and the document checklist; changes nothing."""
     content = RequestContent.model_validate(request.content)
-    reference = load_reference()
+    reference = active_reference(session, exact=True)
     kinds = present_kinds(session, request_id=request.id)
     findings = rules.evaluate(content, reference, present_kinds=kinds, today=today())
     items = rules.checklist(content, reference, kinds)
@@ -341,7 +350,11 @@ def submit(
             "status": RequestStatus.SUBMITTED,
             "submitted_at": now,
             "declarant_name": declarant_name,
-            "due_date": add_business_days(now.date(), get_settings().service_days),
+            "due_date": due_date(
+                now.date(),
+                get_settings().service_days,
+                entry_date(RequestContent.model_validate(request.content)),
+            ),
         },
         from_statuses=(RequestStatus.DRAFT,),
     )

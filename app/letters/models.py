@@ -48,3 +48,6 @@ class Letter(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     superseded_by_id: Mapped[str | None] = mapped_column(ForeignKey("letter.id"))
+    # The reference data version the letter was written with (code title, regulation, fees);
+    # None for letters issued before versions were kept (the migration fills it when it can).
+    reference_version: Mapped[str | None] = mapped_column(String(40))

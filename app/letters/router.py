@@ -97,6 +97,9 @@ class LetterOut(BaseModel):
     facts: dict[str, object] = Field(
         description="The certified facts, as embedded in the signed PDF (imwu-letter-facts.json)"
     )
+    reference_version: str | None = Field(
+        description="The reference data version the letter was written with"
+    )
 
 
 @router.get(

@@ -16,7 +16,8 @@ from app.auth.models import Account
 from app.common.clock import utcnow
 from app.common.form import RequestContent
 from app.config import get_settings
-from app.eligibility.reference import load_reference
+from app.eligibility.reference import ReferenceData
+from app.eligibility.versions import active_reference
 from app.intake.models import OpinionRequest
 from app.letters.models import Letter
 from app.letters.render import LetterFacts, facts_dict, render_letter
@@ -99,12 +100,13 @@ def _facts(
     code: str,
     issued_on: date,
     supersedes: str | None,
+    reference: ReferenceData,
 ) -> LetterFacts:
     """The letter's facts, from the decided revision's form (`content`) only."""
     missing = missing_letter_facts(content)
     if missing:
         raise letter_facts_missing(missing)
-    record_ = load_reference().codes[decision.exemption_code]
+    record_ = reference.codes[decision.exemption_code]
     worker, work = content.worker, content.work
     return LetterFacts(
         reference=request.reference,
@@ -161,6 +163,7 @@ def _store(
     decision: Decision,
     facts: LetterFacts,
     issued_by: Account,
+    reference_version: str,
 ) -> Letter:
     signed = signed_letter_pdf(facts)
     letter = Letter(
@@ -177,6 +180,7 @@ def _store(
         certificate_fingerprint=signed.certificate_fingerprint,
         issued_by_id=issued_by.id,
         issued_at=utcnow(),
+        reference_version=reference_version,
     )
     session.add(letter)
     session.flush()
@@ -195,7 +199,13 @@ def _store(
 PREVIEW_CODE = "PREVIEW"
 
 
-def preview_letter(request: OpinionRequest, decision: Decision, content: RequestContent) -> bytes:
+def preview_letter(
+    request: OpinionRequest,
+    decision: Decision,
+    content: RequestContent,
+    *,
+    reference: ReferenceData,
+) -> bytes:
     """The letter a decision would issue on the revision `content`, rendered but neither signed
     nor stored; its code (`PREVIEW`) verifies as unknown."""
     facts = _facts(
@@ -205,6 +215,7 @@ def preview_letter(request: OpinionRequest, decision: Decision, content: Request
         code=PREVIEW_CODE,
         issued_on=utcnow().date(),
         supersedes=None,
+        reference=reference,
     )
     return render_letter(facts)
 
@@ -215,9 +226,11 @@ def issue_letter(
     request: OpinionRequest,
     decision: Decision,
     content: RequestContent,
+    reference: ReferenceData,
     issued_by: Account,
 ) -> Letter:
-    """Render, sign and store the letter of a decision on the revision `content`."""
+    """Render, sign and store the letter of a decision on the revision `content`, with the
+    reference data version the decision was checked against."""
     facts = _facts(
         request,
         decision,
@@ -225,8 +238,16 @@ def issue_letter(
         code=new_verification_code(),
         issued_on=utcnow().date(),
         supersedes=None,
+        reference=reference,
     )
-    letter = _store(session, request=request, decision=decision, facts=facts, issued_by=issued_by)
+    letter = _store(
+        session,
+        request=request,
+        decision=decision,
+        facts=facts,
+        issued_by=issued_by,
+        reference_version=reference.version,
+    )
     emit(session, "letter.issued", request=request, subject=letter)
     return letter
 
@@ -303,6 +324,9 @@ def reissue(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise LetterRevoked("Only a valid letter can be corrected")
+    reference = active_reference(session, exact=True)
+    if decision.exemption_code not in reference.codes:
+        raise NotFound("The letter's exemption code is not in the active reference data")
     if conditions is not None:
         decision.conditions = conditions
     if language is not None:
@@ -315,8 +339,16 @@ def reissue(
         code=new_verification_code(),
         issued_on=utcnow().date(),
         supersedes=letter.verification_code,
+        reference=reference,
     )
-    new = _store(session, request=request, decision=decision, facts=facts, issued_by=supervisor)
+    new = _store(
+        session,
+        request=request,
+        decision=decision,
+        facts=facts,
+        issued_by=supervisor,
+        reference_version=reference.version,
+    )
     session.execute(
         update(Letter)
         .where(Letter.id == letter.id)

@@ -9,7 +9,8 @@ from app.audit.service import record
 from app.auth.models import Account
 from app.common.clock import utcnow
 from app.common.form import RequestContent
-from app.eligibility.reference import load_reference
+from app.eligibility.reference import ReferenceData
+from app.eligibility.versions import active_reference
 from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.service import check_version, transition
 from app.letters.models import Letter
@@ -31,9 +32,9 @@ from app.triage.calendar import business_days_between
 from app.triage.service import findings_of_run, resolutions_of
 
 
-def _check_decision(data: DecisionCreate) -> str:
+def _check_decision(data: DecisionCreate, reference: ReferenceData) -> str:
     code = data.exemption_code.upper()
-    if code not in load_reference().codes:
+    if code not in reference.codes:
         raise ValidationFailed(
             "Unknown exemption code",
             errors=[FieldError(pointer="/exemption_code", message="not a known exemption code")],
@@ -63,8 +64,14 @@ def decide(
     letter, in one transaction."""
     if request.status == RequestStatus.DECIDED:
         raise DecisionExists("This case is already decided")
+    reference = active_reference(session, exact=True)
     draft, content = _draft(
-        session, reviewer=reviewer, request=request, data=data, if_match=if_match
+        session,
+        reviewer=reviewer,
+        request=request,
+        data=data,
+        reference=reference,
+        if_match=if_match,
     )
     now = utcnow()
     transition(
@@ -95,7 +102,12 @@ def decide(
     )
     emit(session, "request.decided", request=request, subject=decision)
     letter = issue_letter(
-        session, request=request, decision=decision, content=content, issued_by=reviewer
+        session,
+        request=request,
+        decision=decision,
+        content=content,
+        reference=reference,
+        issued_by=reviewer,
     )
     return decision, letter
 
@@ -104,8 +116,11 @@ def preview(
     session: Session, *, reviewer: Account, request: OpinionRequest, data: DecisionCreate
 ) -> bytes:
     """The letter this decision would issue, for the holder to read before deciding."""
-    draft, content = _draft(session, reviewer=reviewer, request=request, data=data)
-    return preview_letter(request, draft, content)
+    reference = active_reference(session)
+    draft, content = _draft(
+        session, reviewer=reviewer, request=request, data=data, reference=reference
+    )
+    return preview_letter(request, draft, content, reference=reference)
 
 
 def _draft(
@@ -114,6 +129,7 @@ def _draft(
     reviewer: Account,
     request: OpinionRequest,
     data: DecisionCreate,
+    reference: ReferenceData,
     if_match: str | None = None,
 ) -> tuple[Decision, RequestContent]:
     """The decision the holder asks for on the current revision, checked but not stored (decide
@@ -123,7 +139,7 @@ def _draft(
     if request.status != RequestStatus.IN_REVIEW:
         raise InvalidState(f"A request in status '{request.status}' cannot be decided")
     check_version(request, if_match)
-    code = _check_decision(data)
+    code = _check_decision(data, reference)
     ready = readiness(session, request=request)
     blocked = [reason for reason in ready.reasons if data.outcome in reason.outcomes]
     revision = current_revision(session, request=request)

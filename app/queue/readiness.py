@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.common.findings import Outcome
 from app.common.form import RequestContent
-from app.eligibility.reference import load_reference
 from app.eligibility.rules import checklist
+from app.eligibility.versions import active_reference
 from app.intake.models import OpinionRequest
 from app.letters.service import missing_letter_facts
 from app.queue.schemas import BlockReason, DecisionReadiness
@@ -39,7 +39,7 @@ def readiness(session: Session, *, request: OpinionRequest) -> DecisionReadiness
         return _answer(None, reasons)
     findings = findings_of_run(session, request_id=request.id, run=revision.triage_run)
     reasons = _finding_reasons(session, findings)
-    reasons += _document_reasons(revision)
+    reasons += _document_reasons(session, revision)
     reasons += [
         BlockReason(
             code="letter_fact_missing",
@@ -89,7 +89,7 @@ def _finding_reasons(session: Session, findings: list[TriageFinding]) -> list[Bl
     return reasons
 
 
-def _document_reasons(revision: RequestRevision) -> list[BlockReason]:
+def _document_reasons(session: Session, revision: RequestRevision) -> list[BlockReason]:
     """The required documents of the code's checklist absent from the revision."""
     content = RequestContent.model_validate(revision.content)
     kinds = {str(d["kind"]) for d in revision.documents}
@@ -100,7 +100,7 @@ def _document_reasons(revision: RequestRevision) -> list[BlockReason]:
             kind=item.kind,
             outcomes=POSITIVE,
         )
-        for item in checklist(content, load_reference(), kinds)
+        for item in checklist(content, active_reference(session), kinds)
         if item.required and not item.present
     ]
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import record
 from app.documents.service import list_documents
-from app.eligibility.reference import load_reference
-from app.intake.models import OpinionRequest
+from app.eligibility.versions import active_reference
+from app.intake.models import OpinionRequest, RequestStatus
 from app.problems import NotFound
 from app.revisions.models import RequestRevision
 from app.revisions.paths import changed_pointers
@@ -49,13 +49,14 @@ def freeze(
         }
         for d in list_documents(session, request_id=request.id)
     ]
-    run_and_store(session, request=request, actor_id=actor_id, today=today)
+    reference = active_reference(session, exact=True)
+    run_and_store(session, request=request, actor_id=actor_id, today=today, reference=reference)
     revision = RequestRevision(
         request_id=request.id,
         number=request.revision + 1,
         content=dict(request.content),
         documents=documents,
-        reference_version=load_reference().version,
+        reference_version=reference.version,
         triage_run=request.triage_run,
         info_request_id=info_request_id,
         created_by_id=actor_id,
@@ -79,6 +80,20 @@ def freeze(
         details=details,
     )
     return revision
+
+
+def rejudged(session: Session, *, request: OpinionRequest, reference_version: str) -> None:
+    """After a reference-data update re-triaged a case under review (`imwu reference load`), its
+    current revision is judged by that new run: the form and documents it froze are unchanged,
+    the findings (each keeping the version it was made with) are the new ones, and decisions and
+    resolutions read them. A case waiting on an information request is left alone: its answer
+    freezes the next revision, triaged on the active version then."""
+    revision = current_revision(session, request=request)
+    if revision is None or request.status == RequestStatus.INFO_REQUESTED:
+        return
+    revision.triage_run = request.triage_run
+    revision.reference_version = reference_version
+    session.flush()
 
 
 def changes(previous: RequestRevision, revision: RequestRevision) -> RevisionChanges:

@@ -24,7 +24,13 @@ from datetime import date, timedelta
 import holidays
 from holidays.constants import GOVERNMENT
 
-__all__ = ["add_business_days", "business_days_between", "federal_holidays", "is_business_day"]
+__all__ = [
+    "add_business_days",
+    "business_days_between",
+    "due_date",
+    "federal_holidays",
+    "is_business_day",
+]
 
 _ONE_DAY = timedelta(days=1)
 
@@ -77,3 +83,16 @@ def business_days_between(start: date, end: date) -> int:
     if end <= start:
         return 0
     return _weekdays_up_to(end) - _weekdays_up_to(start) - _weekday_holidays(start, end)
+
+
+def due_date(submitted_on: date, service_days: int, entry: date | None) -> date:
+    """When a case is due: `service_days` business days after submission, but no later than the
+    last business day before the worker's entry (an opinion after arrival is useless; issue 11),
+    and never before the submission day itself."""
+    due = add_business_days(submitted_on, service_days)
+    if entry is None:
+        return due
+    latest = entry - _ONE_DAY
+    while latest > submitted_on and not is_business_day(latest):
+        latest -= _ONE_DAY
+    return max(submitted_on, min(due, latest))

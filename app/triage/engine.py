@@ -13,12 +13,22 @@ from datetime import date
 from typing import Final
 
 from app.common.findings import Finding, Outcome
+from app.common.form import RequestContent
 from app.eligibility.reference import category_stream
 from app.eligibility.rules import evaluate
 from app.triage.calendar import add_business_days, business_days_between
 from app.triage.rules import TriageContext, evaluate_triage
 
-__all__ = ["Priority", "TriageResult", "compute_priority", "merge_findings", "run_triage"]
+__all__ = [
+    "URGENT",
+    "Priority",
+    "TriageResult",
+    "compute_priority",
+    "entry_date",
+    "is_urgent",
+    "merge_findings",
+    "run_triage",
+]
 
 URGENT_POINTS: Final = 100
 SOON_POINTS: Final = 20
@@ -26,6 +36,8 @@ POINTS_PER_REVIEW: Final = 5
 MAX_REVIEW_POINTS: Final = 30
 POINTS_PER_WAITING_DAY: Final = 2
 MAX_WAITING_POINTS: Final = 40
+# The reason every urgent case carries (issue 4 named it "urgent"), before the detailed one.
+URGENT: Final = "urgent"
 
 
 @dataclass(frozen=True)
@@ -56,12 +68,12 @@ def _entry_points(
     if entry is None:
         return 0, False, ()
     if entry < today:
-        return URGENT_POINTS, True, ("entry_date_passed",)
+        return URGENT_POINTS, True, (URGENT, "entry_date_passed")
     if entry >= add_business_days(today, 2 * urgent_days + 1):
         return 0, False, ()  # Far away: no need to count (and cache) every year in between.
     days = business_days_between(today, entry)
     if days <= urgent_days:
-        return URGENT_POINTS, True, (f"entry_within_{urgent_days}_business_days",)
+        return URGENT_POINTS, True, (URGENT, f"entry_within_{urgent_days}_business_days")
     if days <= 2 * urgent_days:
         return SOON_POINTS, False, (f"entry_within_{2 * urgent_days}_business_days",)
     return 0, False, ()
@@ -78,7 +90,7 @@ def compute_priority(
     """The queue priority of a request. With N = `urgent_business_days`:
 
     - entry date passed, or at most N business days after `today`: +100 and urgent
-      ("entry_date_passed" / "entry_within_N_business_days");
+      ("urgent", then "entry_date_passed" / "entry_within_N_business_days");
     - entry date at most 2N business days after `today`: +20 ("entry_within_2N_business_days");
     - +5 per review finding, at most +30 ("<count>_review_findings");
     - +2 per business day the request has waited, at most +40 ("waiting_<days>_business_days").
@@ -109,6 +121,19 @@ def merge_findings(*groups: Iterable[Finding]) -> tuple[Finding, ...]:
     return tuple(merged)
 
 
+def is_urgent(reasons: Iterable[str], *, urgent_business_days: int) -> bool:
+    """Whether stored priority reasons mark an urgent case (cases triaged before the "urgent"
+    reason existed carry only "entry_date_passed" or "entry_within_N_business_days")."""
+    legacy = {"entry_date_passed", f"entry_within_{urgent_business_days}_business_days"}
+    return any(reason == URGENT or reason in legacy for reason in reasons)
+
+
+def entry_date(content: RequestContent) -> date | None:
+    """When the worker arrives: the intended date of entry, else the start date (the worker
+    must enter before the job starts)."""
+    return content.work.intended_entry_date or content.work.start_date
+
+
 def run_triage(ctx: TriageContext, *, urgent_business_days: int = 10) -> TriageResult:
     """Triage one request: the prerequisite findings (`app.eligibility.rules.evaluate`) followed
     by the triage findings (`TRIAGE_RULES`), de-duplicated; the priority from the review findings
@@ -120,7 +145,7 @@ def run_triage(ctx: TriageContext, *, urgent_business_days: int = 10) -> TriageR
     )
     findings = merge_findings(prerequisites, evaluate_triage(ctx))
     priority = compute_priority(
-        intended_entry_date=content.work.intended_entry_date or content.work.start_date,
+        intended_entry_date=entry_date(content),
         today=ctx.today,
         review_count=sum(1 for finding in findings if finding.outcome is Outcome.REVIEW),
         urgent_business_days=urgent_business_days,

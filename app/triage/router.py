@@ -2,9 +2,11 @@ from fastapi import APIRouter, Depends
 
 from app.auth.deps import require
 from app.auth.models import Role
+from app.config import get_settings
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
 from app.problems import problem_responses
+from app.triage.engine import is_urgent
 from app.triage.schemas import TriageOut
 from app.triage.service import stored_findings
 
@@ -29,7 +31,10 @@ def read_triage(request: CurrentRequest, session: SessionDep) -> TriageOut:
         language=request.language,
         priority=request.priority,
         priority_reasons=list(request.priority_reasons or []),
-        urgent=any(r.startswith("entry_") for r in request.priority_reasons or []),
+        urgent=is_urgent(
+            request.priority_reasons or [],
+            urgent_business_days=get_settings().urgent_business_days,
+        ),
         due_date=request.due_date,
         findings=stored_findings(session, request_id=request.id, run=request.triage_run),
     )

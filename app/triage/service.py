@@ -13,7 +13,8 @@ from app.common.form import RequestContent
 from app.config import get_settings
 from app.documents.models import Document, DocumentKind
 from app.documents.service import present_kinds
-from app.eligibility.reference import load_reference
+from app.eligibility.reference import ReferenceData
+from app.eligibility.versions import active_reference
 from app.intake.models import OpinionRequest
 from app.notifications.outbox import emit
 from app.triage.engine import TriageResult, run_triage
@@ -36,12 +37,11 @@ def job_offer_text(session: Session, *, request_id: str) -> str | None:
     return "\n".join(texts) if texts else None
 
 
-def run_and_store(
-    session: Session, *, request: OpinionRequest, actor_id: str | None, today: date
+def triage(
+    session: Session, *, request: OpinionRequest, reference: ReferenceData, today: date
 ) -> TriageResult:
-    """Triage the request as it stands, store the findings as a new run, set stream and
-    priority on the request, and record the run in the audit trail."""
-    reference = load_reference()
+    """Triage the request as it stands on `reference`, storing nothing (a dry run of a
+    reference update compares this with the stored findings)."""
     context = TriageContext(
         content=RequestContent.model_validate(request.content),
         reference=reference,
@@ -49,7 +49,22 @@ def run_and_store(
         job_offer_text=job_offer_text(session, request_id=request.id),
         today=today,
     )
-    result = run_triage(context, urgent_business_days=get_settings().urgent_business_days)
+    return run_triage(context, urgent_business_days=get_settings().urgent_business_days)
+
+
+def run_and_store(
+    session: Session,
+    *,
+    request: OpinionRequest,
+    actor_id: str | None,
+    today: date,
+    reference: ReferenceData | None = None,
+) -> TriageResult:
+    """Triage the request as it stands (on the active reference set unless `reference` is
+    given), store the findings as a new run, set stream and priority on the request, and record
+    the run in the audit trail."""
+    reference = reference or active_reference(session, exact=True)
+    result = triage(session, request=request, reference=reference, today=today)
     run = request.triage_run + 1
     session.add_all(
         TriageFinding(

@@ -1,7 +1,7 @@
 """notifications: webhook endpoints, the outbox of events and their deliveries
 
 Revision ID: 5d1e7a9c4b21
-Revises: d9e4b1a7c2f5
+Revises: 5e1d7a93c4b2
 Create Date: 2026-12-04 17:50:00+00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 WAITING = "status IN ('pending', 'delivering')"
 
 revision: str = "5d1e7a9c4b21"
-down_revision: str | None = "d9e4b1a7c2f5"
+down_revision: str | None = "5e1d7a93c4b2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -107,6 +107,7 @@ TABLE = [
     Row("GET", "/api/v1/reference/exemption-codes", "none",    (401, 401, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/api/v1/reference/exemption-codes/{code}", "none", (401, 401, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/api/v1/reference/countries", "none",          (401, 401, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/api/v1/reference/versions", "none",           (401, 401, 200, 200, 200, 200, 200, 200)),
     Row("POST", "/api/v1/requests", "none",                    (401, 401, 201, 201, 403, 403, 403, 403), _json(t11_body())),
     Row("GET", "/api/v1/requests", "none",                     (401, 401, 200, 200, 403, 403, 403, 403)),
     Row("GET", R, "in_review",                                 (401, 401, 200, 404, 200, 200, 200, 403)),

@@ -56,7 +56,7 @@ def complete_t11_data() -> dict[str, Any]:
             "noc_code": "43203",
             "location": {"address": "1000 Airport Parkway", "city": "Ottawa", "province": "ON"},
             "start_date": "2026-04-01",
-            "end_date": "2028-03-31",
+            "end_date": "2026-09-30",
             "duties": "Pre-clearance inspection of passengers and goods bound for the US.",
         },
     }

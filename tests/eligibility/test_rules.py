@@ -321,16 +321,16 @@ class TestPoeAdvanceApplication:
 
 class TestPassportExpiry:
     def test_expiry_before_end_warns(self) -> None:
-        changes = {**_nationality("FR"), "/worker/passport/expiry_date": "2027-01-01"}
+        changes = {**_nationality("FR"), "/worker/passport/expiry_date": "2026-08-01"}
         findings = _findings(changes)
         assert _ids(findings) == [("passport_expires_before_end", WARN)]
         assert findings[0].fields == ("/worker/passport/expiry_date", "/work/end_date")
 
     def test_us_national_is_not_warned(self) -> None:
-        assert _findings({"/worker/passport/expiry_date": "2027-01-01"}) == []
+        assert _findings({"/worker/passport/expiry_date": "2026-08-01"}) == []
 
     def test_expiry_on_end_date_passes(self) -> None:
-        changes = {**_nationality("FR"), "/worker/passport/expiry_date": "2028-03-31"}
+        changes = {**_nationality("FR"), "/worker/passport/expiry_date": "2026-09-30"}
         assert _findings(changes) == []
 
 

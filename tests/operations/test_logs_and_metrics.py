@@ -86,7 +86,7 @@ class TestMetrics:
         assert 'imwu_http_requests_total{method="POST",route="/api/v1/requests",status="201"}' in text
         assert "imwu_http_request_duration_seconds_bucket" in text
         assert "imwu_upload_bytes_total" in text
-        assert 'imwu_queue_depth{status="submitted",stream="trade_agreement"} 1.0' in text
+        assert 'imwu_queue_depth{status="submitted",stream="international_agreement"} 1.0' in text
         assert "imwu_queue_oldest_age_seconds" in text
         assert "imwu_triage_findings_total" in text
 

@@ -44,12 +44,18 @@ def finding(rule: str, *fields: str, en: str = "en") -> Finding:
 
 
 class TestRunTriage:
-    def test_complete_request_has_no_findings_and_no_priority(self) -> None:
+    def test_complete_request_has_only_the_t11_note_and_no_priority(self) -> None:
         result = run_triage(context())
-        assert result.findings == ()
+        assert [(f.rule, f.outcome) for f in result.findings] == [
+            ("t11_regulation_note", Outcome.WARN)
+        ]
         assert result.priority == Priority(score=0, urgent=False, reasons=())
-        assert result.stream == "trade_agreement"
         assert result.language == "en"
+
+    def test_t11_is_not_a_trade_agreement(self) -> None:
+        """Seed 000: T11 rests on non-trade international agreements (R204(a))."""
+        assert run_triage(context()).stream == "international_agreement"
+        assert run_triage(context({"/exemption/code": "T36"})).stream == "trade_agreement"
 
     def test_prerequisite_findings_come_before_triage_findings(self) -> None:
         changes = {"/worker/charged_or_convicted": True, "/work/wage/amount": None}
@@ -58,6 +64,7 @@ class TestRunTriage:
             "criminal_history_declared",
             "noc_not_in_offer",
             "wage_missing_or_negative",
+            "t11_regulation_note",
         ]
         assert result.priority.reasons == ("3_review_findings",)
         assert result.priority.score == 15
@@ -69,7 +76,7 @@ class TestRunTriage:
             ("worker_in_canada", Outcome.BLOCK),
             ("code_out_of_scope", Outcome.REVIEW),
             ("poe_advance_application_encouraged", Outcome.WARN),
-        ]
+        ]  # A77 is no agreement code: no T11 note either
         assert result.priority == Priority(5, False, ("1_review_findings",))
         assert result.stream == "other"  # A77 is a PR-pathway code
 
@@ -86,10 +93,13 @@ class TestRunTriage:
     def test_intended_entry_date_drives_urgency(self) -> None:
         soon = add_business_days(TODAY, 3).isoformat()
         result = run_triage(context({"/work/intended_entry_date": soon}))
-        assert result.priority == Priority(100, True, ("entry_within_10_business_days",))
+        assert result.priority == Priority(100, True, ("urgent", "entry_within_10_business_days"))
 
     def test_start_date_stands_in_for_a_missing_entry_date(self) -> None:
-        changes = {"/work/start_date": add_business_days(TODAY, 12).isoformat()}
+        changes = {
+            "/work/start_date": add_business_days(TODAY, 12).isoformat(),
+            "/work/end_date": add_business_days(TODAY, 40).isoformat(),
+        }
         result = run_triage(context(changes))
         assert result.priority == Priority(20, False, ("entry_within_20_business_days",))
 
@@ -118,10 +128,14 @@ class TestComputePriority:
         assert self._priority(None) == Priority(0, False, ())
 
     def test_entry_today_is_urgent(self) -> None:
-        assert self._priority(MONDAY) == Priority(100, True, ("entry_within_10_business_days",))
+        assert self._priority(MONDAY) == Priority(
+            100, True, ("urgent", "entry_within_10_business_days")
+        )
 
     def test_entry_date_passed_is_urgent(self) -> None:
-        assert self._priority(date(2027, 6, 25)) == Priority(100, True, ("entry_date_passed",))
+        assert self._priority(date(2027, 6, 25)) == Priority(
+            100, True, ("urgent", "entry_date_passed")
+        )
 
     def test_tenth_business_day_is_urgent_across_a_holiday(self) -> None:
         # Canada Day is skipped: the 10th business day after Monday June 28 is July 13.
@@ -166,7 +180,12 @@ class TestComputePriority:
         assert priority == Priority(
             116,
             True,
-            ("entry_within_5_business_days", "2_review_findings", "waiting_3_business_days"),
+            (
+                "urgent",
+                "entry_within_5_business_days",
+                "2_review_findings",
+                "waiting_3_business_days",
+            ),
         )
 
     @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from app.triage.rules import (
     mentions_province,
 )
 from tests.eligibility.factories import T11_PRESENT_KINDS, TODAY, complete_t11_content
+from tests.triage.corpus import corpus_findings
 
 REVIEW, WARN = Outcome.REVIEW, Outcome.WARN
 OFFER_TEXT = "Employment offer. NOC 43203. Work location: 1000 Airport Parkway, Ottawa, ON K1V 9B4."
@@ -69,13 +70,27 @@ class TestRuleList:
             "medical_exam_likely",
             "wage_missing_or_negative",
             "start_date_in_past",
+            "agreement_citizenship",
+            "profession_not_listed",
+            "c16_outside_quebec",
+            "c16_french_level",
+            "noc_teer_not_allowed",
+            "short_term_duration",
+            "t11_regulation_note",
+            "flagpoling_suspected",
+            "worker_minor",
+            "prior_immigration_history",
+            "accompanying_family",
+            "medical_exam_residence",
+            "agricultural_work_check",
+            "passport_number_mismatch",
         )
 
     def test_every_rule_has_a_docstring(self) -> None:
         assert all(rule.__doc__ and rule.__doc__.strip() for rule in TRIAGE_RULES)
 
-    def test_a_complete_request_with_a_matching_offer_has_no_findings(self) -> None:
-        assert findings() == []
+    def test_a_complete_request_with_a_matching_offer_has_only_the_t11_note(self) -> None:
+        assert [(f.rule, f.outcome) for f in findings()] == [("t11_regulation_note", WARN)]
 
 
 class TestDualNationality:
@@ -187,7 +202,7 @@ class TestNocNotInOffer:
 
     def test_no_job_offer_uploaded_is_left_to_the_prerequisites(self) -> None:
         present = T11_PRESENT_KINDS - {"job_offer"}
-        assert findings(offer_text=None, present=present) == []
+        assert rules(findings(offer_text=None, present=present)) == ["t11_regulation_note"]
 
     def test_unreadable_c20_offer_is_reported_once(self) -> None:
         assert rules(findings(C20_MONTREAL, offer_text=None)) == ["c20_location_check"]
@@ -206,7 +221,12 @@ class TestMedicalExamLikely:
         found = findings({"/work/noc_code": noc}, offer_text=f"NOC {noc}, Ottawa ON")
         finding = only(found, "medical_exam_likely")
         assert finding.outcome is REVIEW
-        assert finding.fields == ("/work/noc_code",)
+        assert finding.fields == ("/work/noc_code", "/documents/medical_exam_results")
+
+    def test_uploaded_exam_results_satisfy_r12(self) -> None:
+        present = T11_PRESENT_KINDS | {"medical_exam_results"}
+        found = findings({"/work/noc_code": "31301"}, offer_text="NOC 31301", present=present)
+        assert "medical_exam_likely" not in rules(found)
 
     @pytest.mark.parametrize("noc", ["43203", "43109", "21231", "95106", "3012"])
     def test_other_occupations_are_silent(self, noc: str) -> None:
@@ -287,17 +307,8 @@ class TestMatching:
 
 class TestMessages:
     def test_every_message_is_in_both_languages(self) -> None:
-        cases: list[tuple[Mapping[str, object], str | None]] = [
-            ({"/worker/other_citizenships": ["FR"]}, OFFER_TEXT),
-            (C20_MONTREAL, None),
-            (C20_MONTREAL, "Toronto"),
-            ({}, None),
-            ({"/work/noc_code": "31301", "/work/wage/amount": None}, "Ottawa"),
-            ({"/work/wage/amount": "-5", "/exemption/code": "A77"}, OFFER_TEXT),
-        ]
-        found = [f for changes, text in cases for f in findings(changes, offer_text=text)]
-        found += findings(today=date(2026, 5, 1))
-        assert set(rules(found)) == set(TRIAGE_RULE_IDS)
+        found = corpus_findings()
+        assert set(rules(found)) >= set(TRIAGE_RULE_IDS)
         for finding in found:
             assert finding.message.en.strip()
             assert finding.message.fr.strip()

@@ -5,9 +5,12 @@
 export const PROVINCES = ["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"];
 export const DOCUMENT_KINDS = [
   "passport_bio_page", "cv", "job_offer", "employer_letter", "diploma", "certification",
-  "pay_stub", "business_licence", "imm5686_form", "other_evidence",
+  "pay_stub", "business_licence", "imm5686_form", "language_test", "medical_exam_results",
+  "other_evidence",
 ];
-export const STREAMS = ["trade_agreement", "significant_benefit", "reciprocal", "work_permit_exempt", "other"];
+export const STREAMS = [
+  "trade_agreement", "international_agreement", "significant_benefit", "reciprocal", "work_permit_exempt", "other",
+];
 
 const f = (path, type = "text", extra = {}) => ({ path, type, ...extra });
 
@@ -18,7 +21,7 @@ export const STEPS = [
       { fields: [f("language", "radio", { options: ["en", "fr"], noNull: true })] },
       {
         fields: [
-          f("exemption.type", "radio", { options: ["lmia_exemption", "work_permit_exemption"] }),
+          f("exemption.type", "radio", { options: ["lmia_exemption", "work_permit_exemption", "lmia_required"] }),
           f("exemption.code", "code"),
         ],
       },
@@ -59,6 +62,8 @@ export const STEPS = [
           f("worker.country_of_residence", "country"),
           f("worker.other_citizenships", "countries", { hint: "h.worker.other_citizenships", optional: true }),
           f("worker.travel_passport_country", "country", { optional: true }),
+          f("worker.permanent_resident_of", "countries", { hint: "h.worker.other_citizenships", optional: true }),
+          f("worker.countries_lived_last_year", "countries", { hint: "h.worker.countries_lived_last_year", optional: true }),
         ],
       },
       {
@@ -79,6 +84,12 @@ export const STEPS = [
           f("worker.holds_or_applied_for_work_permit", "bool"),
           f("worker.charged_or_convicted", "bool"),
           f("worker.us_permanent_resident", "bool", { optional: true }),
+          f("worker.previously_refused", "bool", { optional: true }),
+          f("worker.previously_overstayed", "bool", { optional: true }),
+          f("worker.previous_canadian_permit", "bool", { optional: true }),
+          f("worker.immigration_history_explanation", "textarea", { rows: 2, optional: true }),
+          f("worker.accompanying_family", "bool", { optional: true }),
+          f("worker.french_nclc_level", "number", { hint: "h.worker.french_nclc_level", width: "xs", inputmode: "numeric", optional: true }),
         ],
       },
     ],
@@ -111,6 +122,7 @@ export const STEPS = [
           f("work.hours_per_week", "number", { hint: "h.work.hours_per_week", width: "xs", inputmode: "decimal", optional: true }),
           f("work.intended_port_of_entry", "text", { optional: true }),
           f("work.intended_entry_date", "date", { optional: true }),
+          f("work.seasonal_agricultural", "bool", { optional: true }),
         ],
       },
       {
