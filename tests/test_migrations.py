@@ -339,8 +339,9 @@ _SEED_A_LETTER = [
         for run in (1, 2)
     ),
     "INSERT INTO decision (id, request_id, decided_by_id, outcome, exemption_code, reasons,"
-    " conditions, letter_language, suggest_lmia_route, created_at, business_days_to_decision)"
-    " VALUES ('d', 'r', 'a', 'positive', 'T11', '[]', '[]', 'en', false, CURRENT_TIMESTAMP, 1)",
+    " conditions, letter_language, suggest_lmia_route, created_at, business_days_to_decision,"
+    " revision) VALUES ('d', 'r', 'a', 'positive', 'T11', '[]', '[]', 'en', false,"
+    " CURRENT_TIMESTAMP, 1, 1)",
     "INSERT INTO letter (id, request_id, decision_id, verification_code, status, language, facts,"
     " pdf, pdf_sha256, signature, signature_scheme, key_id, issued_by_id, issued_at) VALUES"
     " ('l', 'r', 'd', 'ABCD-EFGH-JKLM', 'valid', 'en', '{}', :pdf, 'h', 's', 'ed25519-legacy',"

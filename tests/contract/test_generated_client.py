@@ -146,7 +146,7 @@ class Flow:
         )
         submitted = self._ok(answer, 200)
         assert submitted.status.value == "submitted"
-        assert submitted.stream == "trade_agreement"
+        assert submitted.stream == "international_agreement"
         triage = self._ok(
             self.api.read_triage.sync_detailed(self.request_id, client=self.reviewer), 200
         )

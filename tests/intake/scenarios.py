@@ -46,7 +46,7 @@ T11_BODY: dict[str, Any] = {
         "noc_code": "43203",
         "location": {"address": "1000 Airport Parkway Private", "city": "Ottawa", "province": "ON"},
         "start_date": "2027-01-04",
-        "end_date": "2029-01-03",
+        "end_date": "2027-06-30",
         "duties": "Pre-clearance inspection of travellers bound for the United States",
         "minimum_education": "High school diploma",
         "skills_experience": "3 years with CBP",

@@ -8,6 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from app.common.form import RequestContent
+from app.eligibility.reference import load_reference
 from app.intake.models import OpinionRequest
 from app.letters.service import preview_letter
 from app.problems import DecisionBlocked
@@ -41,7 +42,12 @@ def test_a_missing_fact_refuses_the_letter_instead_of_a_stand_in(
     body[section][field] = None
     content = RequestContent.model_validate(body)
     with pytest.raises(DecisionBlocked) as refused:
-        preview_letter(OpinionRequest(reference="IMWU-2026-000001"), _decision(), content)
+        preview_letter(
+            OpinionRequest(reference="IMWU-2026-000001"),
+            _decision(),
+            content,
+            reference=load_reference(),
+        )
     assert [r["field"] for r in refused.value.extra["reasons"]] == [pointer]
 
 
@@ -53,6 +59,7 @@ def test_the_passport_number_is_never_printed_empty() -> None:
             OpinionRequest(reference="IMWU-2026-000001"),
             _decision(),
             RequestContent.model_validate(body),
+            reference=load_reference(),
         )
 
 
@@ -62,6 +69,7 @@ def test_the_letter_prints_the_revision_it_is_given() -> None:
         OpinionRequest(reference="IMWU-2026-000001"),
         _decision(),
         RequestContent.model_validate(body),
+        reference=load_reference(),
     )
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "1984-03-02" in text

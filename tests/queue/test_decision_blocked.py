@@ -281,7 +281,7 @@ class TestResolutions:
         )
         assert overridden.status_code == 200
         assert overridden.json()["resolution"]["note"] == note
-        [shown] = _findings(client, rep, case_id)
+        [shown] = [f for f in _findings(client, rep, case_id) if f["id"] == finding["id"]]
         assert shown["resolution"]["resolution"] == "overridden"
         events = client.get(f"/api/v1/requests/{case_id}/events", headers=rep).json()
         assert note not in str(events)

@@ -65,7 +65,8 @@ class TestSubmitFreezesRevisionOne:
             f"/api/v1/requests/{case['id']}/documents/{offer['id']}", headers=rep
         ).content
         assert offer["sha256"] == hashlib.sha256(downloaded).hexdigest()
-        assert full["findings"] == []
+        # T11 carries one reviewer note (R204(a) vs R204(c)), nothing else.
+        assert [f["rule"] for f in full["findings"]] == ["t11_regulation_note"]
         triage = client.get(f"/api/v1/requests/{case['id']}/triage", headers=reviewer).json()
         assert triage["revision"] == 1
         assert full["triage_run"] == triage["run"]
