@@ -18,16 +18,16 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.config import get_settings
-    from app.documents.service import file_store
     from app.migrate import startup_lock, upgrade
     from app.observability.logs import configure_logging
+    from app.storage import get_store
 
     settings = get_settings()
     configure_logging(settings.log_level)
     with startup_lock():
         upgrade()
         _bootstrap_admin()
-    file_store().ensure()
+    get_store().ensure()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -92,11 +92,43 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
 
 
 def _storage_sweep(args: argparse.Namespace) -> int:
-    from app.documents.service import sweep
+    from app.storage.maintenance import sweep
 
     with get_sessionmaker().begin() as session:
         removed = sweep(session, grace_seconds=args.grace_seconds)
     print(json.dumps({"removed": len(removed), "keys": removed}))
+    return 0
+
+
+def _storage_migrate(args: argparse.Namespace) -> int:
+    """Copy every object to another store and verify it; the service's store stays as it is."""
+    from app.config import get_settings
+    from app.storage import get_store, store_for
+    from app.storage.maintenance import migrate, owned_objects
+
+    source, target = get_store(), store_for(args.to, get_settings())
+    target.ensure()
+    with get_sessionmaker().begin() as session:  # a short read: no lock held while copying
+        owned = list(owned_objects(session))
+    report = migrate(owned, source=source, target=target)
+    print(
+        json.dumps(
+            {
+                "from": source.describe(),
+                "to": target.describe(),
+                "copied": report.copied,
+                "already_there": report.already_there,
+                "failed": report.failed,
+            }
+        )
+    )
+    if not report.complete:
+        print(
+            "error: some objects were not copied; IMWU_STORAGE_URL must not change yet",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"every object is in {target.describe()}: set IMWU_STORAGE_URL to it", file=sys.stderr)
     return 0
 
 
@@ -113,11 +145,11 @@ def _audit_verify(_args: argparse.Namespace) -> int:
 
 
 def _purge(_args: argparse.Namespace) -> int:
-    from app.retention.service import purge, remove_files
+    from app.retention.service import purge, remove_objects
 
     with get_sessionmaker().begin() as session:
         report = purge(session)
-    remove_files(report.keys)
+    remove_objects(report.keys)
     print(json.dumps({"cases": report.cases, "documents": report.documents, "bytes": report.bytes}))
     return 0
 
@@ -149,9 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
     revoke_cmd.set_defaults(handler=_tokens_revoke)
 
     storage = commands.add_parser("storage").add_subparsers(dest="action", required=True)
-    sweep_cmd = storage.add_parser("sweep", help="remove files no document owns")
+    sweep_cmd = storage.add_parser("sweep", help="remove objects no document or letter owns")
     sweep_cmd.add_argument("--grace-seconds", type=float, default=3600)
     sweep_cmd.set_defaults(handler=_storage_sweep)
+    migrate_cmd = storage.add_parser(
+        "migrate", help="copy every object to another store (s3://... or file:///...), verified"
+    )
+    migrate_cmd.add_argument("--to", required=True, metavar="URL")
+    migrate_cmd.set_defaults(handler=_storage_migrate)
 
     commands.add_parser("purge", help="delete documents past retention").set_defaults(
         handler=_purge

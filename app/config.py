@@ -15,7 +15,22 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./var/imwu.sqlite3"
-    storage_dir: Path = Path("./var/documents")
+    storage_url: str | None = Field(
+        default=None,
+        description="file:///path (default ./var/documents) or s3://bucket/prefix",
+    )
+    storage_dir: Path | None = Field(
+        default=None, description="Before IMWU_STORAGE_URL: the same as file://<dir>"
+    )
+    s3_endpoint_url: str | None = Field(default=None, description="MinIO, Ceph RGW, ...")
+    s3_region: str | None = None
+    s3_sse: str | None = Field(default=None, description="AES256 or aws:kms")
+    s3_sse_kms_key_id: str | None = None
+    s3_part_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        description="Multipart upload part size; S3 refuses parts under 5 MiB but the last",
+    )
     max_request_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     multipart_allowance_bytes: int = Field(
         default=64 * 1024,
@@ -45,7 +60,16 @@ class Settings(BaseSettings):
             raise ValueError("IMWU_SECRET_KEY must be set outside development")
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("IMWU_SECRET_KEY must be at least 32 characters in production")
+        if self.environment == "production" and "public_base_url" not in self.model_fields_set:
+            raise ValueError("IMWU_PUBLIC_BASE_URL must be set in production (letters print it)")
         return self
+
+    @property
+    def resolved_storage_url(self) -> str:
+        """IMWU_STORAGE_URL, else IMWU_STORAGE_DIR (older deployments), else ./var/documents."""
+        if self.storage_url:
+            return self.storage_url
+        return (self.storage_dir or Path("./var/documents")).resolve().as_uri()
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,7 +13,15 @@ class TestSettings:
             Settings(environment="production", secret_key=DEVELOPMENT_SECRET)
         with pytest.raises(ValidationError, match="32 characters"):
             Settings(environment="production", secret_key="short")
-        assert Settings(environment="production", secret_key="x" * 40).secret_key == "x" * 40
+        production = Settings(
+            environment="production", secret_key="x" * 40, public_base_url="https://imwu.example"
+        )
+        assert production.secret_key == "x" * 40
+
+    def test_the_public_base_url_must_be_set_in_production(self) -> None:
+        """Letters print and QR-code it: the development default would send officers nowhere."""
+        with pytest.raises(ValidationError, match="IMWU_PUBLIC_BASE_URL"):
+            Settings(environment="production", secret_key="x" * 40)
 
     def test_environment_variables_use_the_imwu_prefix(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("IMWU_MAX_REQUEST_BYTES", "1000")

@@ -1,16 +1,10 @@
 """Uploads inside the per-request budget.
 
 The budget (sum of stored bytes per request) is reserved by one conditional UPDATE, so two uploads
-racing on one request can never jointly pass it. Content is inspected in a child process before
-anything is reserved; the file is placed before the commit and removed again if the commit fails.
+racing on one request can never jointly pass it. The file is received, stored and inspected (in a
+child process) before the write transaction opens, so no database lock is held across them; the
+object is deleted again if the file is refused or the transaction rolls back.
 """
-
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import cache
-from pathlib import Path
-from typing import BinaryIO
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +16,8 @@ from app.config import get_settings
 from app.db import after_commit, on_rollback
 from app.documents import inspection, sandbox
 from app.documents.filenames import display_name_for
-from app.documents.models import Document, DocumentKind
-from app.documents.storage import FileStore
+from app.documents.models import Document
+from app.documents.receive import Upload
 from app.intake.models import EDITABLE_STATUSES, OpinionRequest
 from app.problems import (
     DocumentTooLarge,
@@ -32,15 +26,9 @@ from app.problems import (
     InvalidState,
     NotFound,
     UnsupportedMediaType,
-    storage_problem,
 )
-
-
-@cache
-def file_store() -> FileStore:
-    store = FileStore(get_settings().storage_dir)
-    store.ensure()
-    return store
+from app.storage import get_store, store_faults
+from app.storage.base import Spool
 
 
 def present_kinds(session: Session, *, request_id: str) -> frozenset[str]:
@@ -96,89 +84,86 @@ def _too_large(used: int, limit: int, size: int) -> DocumentTooLarge:
     )
 
 
-def _require_editable(request: OpinionRequest) -> None:
+def require_editable(request: OpinionRequest) -> None:
     if request.status not in EDITABLE_STATUSES:
         raise InvalidState(f"Documents cannot change while the request is '{request.status}'")
 
 
 def add_document(
-    session: Session,
-    *,
-    account: Account,
-    request: OpinionRequest,
-    kind: DocumentKind,
-    source: BinaryIO,
-    filename: str | None,
-    content_type: str | None,
+    session: Session, *, account: Account, request: OpinionRequest, upload: Upload
 ) -> Document:
-    """Store one file of a request, or refuse it with nothing stored."""
-    _require_editable(request)
+    """Keep one received file of a request, or refuse it with nothing stored.
+
+    Called with no transaction open: the object is stored while the file is inspected, and only
+    then does the transaction reserve the bytes and add the row."""
     limit = get_settings().max_request_bytes
-    store = file_store()
-    with _storage_faults():
-        temporary, size, sha256 = store.spool(source, max_bytes=limit)
+    found = _store_inspected(upload, used=request.documents_bytes_used, limit=limit)
+    spool, store = upload.spool, get_store()
+    on_rollback(session, lambda: store.delete(spool.key))
+    _refuse_duplicate(session, request_id=request.id, sha256=spool.sha256)
+    _reserve(session, request=request, size=spool.size, limit=limit)
+    document = Document(
+        id=spool.key,
+        request_id=request.id,
+        kind=upload.kind,
+        display_name=display_name_for(upload.filename, found.media_type.value),
+        media_type=found.media_type.value,
+        size_bytes=spool.size,
+        sha256=spool.sha256,
+        pages=found.pages,
+        width=found.width,
+        height=found.height,
+        text=found.text,
+        uploaded_by_id=account.id,
+    )
     try:
-        if size > limit - request.documents_bytes_used:
-            raise _too_large(request.documents_bytes_used, limit, size)
-        found = _inspect(temporary, content_type=content_type, filename=filename)
-        _refuse_duplicate(session, request_id=request.id, sha256=sha256)
-        _reserve(session, request=request, size=size, limit=limit)
-        document = Document(
-            request_id=request.id,
-            kind=kind,
-            display_name=display_name_for(filename, found.media_type.value),
-            media_type=found.media_type.value,
-            size_bytes=size,
-            sha256=sha256,
-            pages=found.pages,
-            width=found.width,
-            height=found.height,
-            text=found.text,
-            uploaded_by_id=account.id,
-        )
-        try:
-            with session.begin_nested():
-                session.add(document)
-        except IntegrityError as exc:
-            raise DuplicateDocument("This file is already attached to the request") from exc
-        with _storage_faults():
-            store.place(temporary, document.id)
-        on_rollback(session, lambda: store.delete(document.id))
-        record(
-            session,
-            actor_id=account.id,
-            action="document.uploaded",
-            request_id=request.id,
-            subject_type="document",
-            subject_id=document.id,
-            details={"kind": kind.value, "size_bytes": size, "media_type": document.media_type},
-        )
-    finally:
-        temporary.unlink(missing_ok=True)
+        with session.begin_nested():
+            session.add(document)
+    except IntegrityError as exc:
+        raise DuplicateDocument("This file is already attached to the request") from exc
+    record(
+        session,
+        actor_id=account.id,
+        action="document.uploaded",
+        request_id=request.id,
+        subject_type="document",
+        subject_id=document.id,
+        details={
+            "kind": upload.kind.value,
+            "size_bytes": spool.size,
+            "media_type": document.media_type,
+        },
+    )
     session.refresh(request)
     return document
 
 
-@contextmanager
-def _storage_faults() -> Iterator[None]:
-    """A full or read-only store becomes a 507 or 503 problem; the caller's rollback and the
-    spool's own cleanup leave no row, no reserved bytes and no file behind."""
+def _store_inspected(upload: Upload, *, used: int, limit: int) -> inspection.Inspection:
+    """Within the budget, stored, and judged readable by its content; or nothing left."""
+    spool = upload.spool
     try:
-        yield
-    except OSError as exc:
-        problem = storage_problem(exc)
-        if problem is None:
-            raise
-        raise problem from exc
+        if spool.over_limit or spool.size > limit - used:
+            raise _too_large(used, limit, spool.size)
+        with store_faults():
+            spool.finish()  # the file backend's one fsync; S3 starts sending what is left
+        found = _inspect(spool, content_type=upload.content_type, filename=upload.filename)
+        with store_faults():
+            spool.store()
+    except BaseException:
+        spool.discard()
+        raise
+    finally:
+        spool.close()
+    return found
 
 
 def _inspect(
-    path: Path, *, content_type: str | None, filename: str | None
+    spool: Spool, *, content_type: str | None, filename: str | None
 ) -> inspection.Inspection:
     settings = get_settings()
     try:
         return sandbox.inspect_file(
-            path,
+            spool.path,
             declared_content_type=content_type,
             declared_name=filename,
             memory_limit_bytes=settings.inspection_memory_bytes,
@@ -217,15 +202,15 @@ def _reserve(session: Session, *, request: OpinionRequest, size: int, limit: int
     if result.rowcount == 1:  # type: ignore[attr-defined]
         return
     session.refresh(request)
-    _require_editable(request)
+    require_editable(request)
     raise _too_large(request.documents_bytes_used, limit, size)
 
 
 def delete_document(
     session: Session, *, request: OpinionRequest, document: Document, actor_id: str
 ) -> None:
-    """Remove a document and free its bytes; the file goes once the deletion is committed."""
-    _require_editable(request)
+    """Remove a document and free its bytes; the object goes once the deletion is committed."""
+    require_editable(request)
     record(
         session,
         actor_id=actor_id,
@@ -243,18 +228,5 @@ def delete_document(
     )
     session.delete(document)
     session.flush()
-    store, key = file_store(), document.id
+    store, key = get_store(), document.id
     after_commit(session, lambda: store.delete(key))
-
-
-def sweep(session: Session, *, grace_seconds: float = 3600) -> list[str]:
-    """Remove stored files that no document row owns, and stale temporaries. Returns the keys."""
-    store = file_store()
-    known = set(session.scalars(select(Document.id)))
-    cutoff = time.time() - grace_seconds
-    orphans = [key for key, mtime in store.stored_keys() if key not in known and mtime < cutoff]
-    for key in orphans:
-        store.delete(key)
-    for temporary in store.stale_temporaries(grace_seconds):
-        temporary.unlink(missing_ok=True)
-    return orphans

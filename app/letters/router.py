@@ -1,7 +1,8 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth.deps import Supervisor, require
@@ -11,6 +12,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
 from app.letters import service
+from app.letters.files import pdf_response
 from app.letters.verification import normalize_code, public_key_id, public_key_pem
 from app.problems import NotFound, problem_responses
 
@@ -75,18 +77,20 @@ class LetterOut(BaseModel):
 
 @router.get(
     "/requests/{request_id}/letter",
-    response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404)},
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        **problem_responses(401, 403, 404, 503),
+    },
     dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
 )
-def letter_pdf(request: CurrentRequest, session: SessionDep) -> Response:
+def letter_pdf(request: CurrentRequest, session: SessionDep) -> StreamingResponse:
     """The case's newest letter as a PDF, for the organization's representatives and reviewers."""
     letter = service.current_letter(session, request_id=request.id)
     if letter is None:
         raise NotFound("No letter has been issued for this request")
-    return Response(
-        letter.pdf,
-        media_type="application/pdf",
+    return pdf_response(
+        letter.id,
         headers={
             "Content-Disposition": f'attachment; filename="{letter.facts["reference"]}.pdf"',
             "X-Content-Type-Options": "nosniff",

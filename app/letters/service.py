@@ -19,6 +19,7 @@ from app.common.form import RequestContent
 from app.config import get_settings
 from app.eligibility.reference import load_reference
 from app.intake.models import OpinionRequest
+from app.letters.files import persist_pdf
 from app.letters.models import Letter
 from app.letters.render import LetterFacts, facts_dict, render_letter
 from app.letters.verification import (
@@ -102,7 +103,6 @@ def _store(
         status="valid",
         language=facts.language,
         facts=signed,
-        pdf=pdf,
         pdf_sha256=digest,
         signature=sign(key, signed, digest),
         key_id=public_key_id(key.public_key()),
@@ -111,6 +111,7 @@ def _store(
     )
     session.add(letter)
     session.flush()
+    persist_pdf(session, letter_id=letter.id, pdf=pdf)
     record(
         session,
         actor_id=issued_by.id,
