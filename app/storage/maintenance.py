@@ -43,8 +43,10 @@ def sweep(session: Session, *, grace_seconds: float = 3600) -> list[str]:
 
 def owned_objects(session: Session) -> Iterator[tuple[str, str]]:
     """Every (key, SHA-256) a row owns: documents, then letters."""
-    yield from session.execute(select(Document.id, Document.sha256).order_by(Document.id)).tuples()
-    yield from session.execute(select(Letter.id, Letter.pdf_sha256).order_by(Letter.id)).tuples()
+    for key, digest in session.execute(select(Document.id, Document.sha256).order_by(Document.id)):
+        yield key, digest
+    for key, digest in session.execute(select(Letter.id, Letter.pdf_sha256).order_by(Letter.id)):
+        yield key, digest
 
 
 @dataclass
