@@ -15,12 +15,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from app.config import get_settings
 from app.storage import get_store
+
+if TYPE_CHECKING:
+    from app.storage.s3 import S3Store
 
 BUCKET = "imwu-tests"
 PART_BYTES = 1024 * 1024
@@ -134,3 +138,16 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
 def stored_keys() -> list[str]:
     """The keys of every object in the test's store (either backend)."""
     return sorted(stored.key for stored in get_store().objects())
+
+
+def direct_store(server: MotoServer, prefix: str) -> "S3Store":
+    """The bucket as the test sees it, straight to moto (past any proxy the service goes
+    through), with its own credentials."""
+    import boto3
+
+    from app.storage.s3 import S3Store
+
+    client = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    ).client("s3", endpoint_url=server.endpoint)
+    return S3Store(f"s3://{BUCKET}/{prefix}", client, part_bytes=PART_BYTES)
