@@ -121,7 +121,7 @@ def server(browser_path: str) -> Iterator[Server]:
     env = {
         **os.environ,
         "IMWU_DATABASE_URL": f"sqlite:///{workdir}/e2e.sqlite3",
-        "IMWU_STORAGE_DIR": str(workdir / "storage"),
+        "IMWU_STORAGE_URL": (workdir / "storage").resolve().as_uri(),
         "IMWU_ENVIRONMENT": "development",
         "IMWU_PUBLIC_BASE_URL": base_url,
         "IMWU_VERIFY_RATE_PER_MINUTE": "1000",

@@ -68,7 +68,7 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
-    """More settings (e.g. an S3 store: IMWU_STORAGE_URL wins over IMWU_STORAGE_DIR)."""
+    """More settings (e.g. an S3 store's IMWU_STORAGE_URL instead of `storage_dir`)."""
 
     @property
     def url(self) -> str:
@@ -79,7 +79,7 @@ class Server:
         return {
             **os.environ,
             "IMWU_DATABASE_URL": self.database_url,
-            "IMWU_STORAGE_DIR": str(self.storage_dir),
+            "IMWU_STORAGE_URL": self.storage_dir.resolve().as_uri(),
             "IMWU_ENVIRONMENT": "test",
             **self.extra_env,
         }

@@ -41,7 +41,7 @@ class Instances:
     db: Seed
     prefix: str
     folders: Path
-    """Where each server was told to keep files (IMWU_STORAGE_DIR): S3 must leave it empty."""
+    """The folder a file store would use (each server was given one): S3 must leave it empty."""
 
     def client(self, server: Server, headers: dict[str, str]) -> httpx.Client:
         return httpx.Client(base_url=server.url, headers=headers, timeout=60)
