@@ -100,8 +100,6 @@ def add_document(
     found = _store_inspected(upload, used=request.documents_bytes_used, limit=limit)
     spool, store = upload.spool, get_store()
     on_rollback(session, lambda: store.delete(spool.key))
-    _refuse_duplicate(session, request_id=request.id, sha256=spool.sha256)
-    _reserve(session, request=request, size=spool.size, limit=limit)
     document = Document(
         id=spool.key,
         request_id=request.id,
@@ -116,11 +114,12 @@ def add_document(
         text=found.text,
         uploaded_by_id=account.id,
     )
+    session.add(document)
     try:
-        with session.begin_nested():
-            session.add(document)
+        session.flush()  # (request, sha256) is unique: the same file twice is refused here
     except IntegrityError as exc:
         raise DuplicateDocument("This file is already attached to the request") from exc
+    _reserve(session, request=request, size=spool.size, limit=limit)
     record(
         session,
         actor_id=account.id,
@@ -134,7 +133,6 @@ def add_document(
             "media_type": document.media_type,
         },
     )
-    session.refresh(request)
     return document
 
 
@@ -178,14 +176,6 @@ def _inspect(
         raise DocumentUnreadable(
             "The file could not be read safely", extra={"reason": exc.reason}
         ) from exc
-
-
-def _refuse_duplicate(session: Session, *, request_id: str, sha256: str) -> None:
-    exists = session.scalar(
-        select(Document.id).where(Document.request_id == request_id, Document.sha256 == sha256)
-    )
-    if exists is not None:
-        raise DuplicateDocument("This file is already attached to the request")
 
 
 def _reserve(session: Session, *, request: OpinionRequest, size: int, limit: int) -> None:
