@@ -4,18 +4,26 @@ downgrade brings them back, on either backend, with a real issued letter."""
 import hashlib
 
 import pytest
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.db import get_engine
-from app.migrate import downgrade, upgrade
+from app.migrate import alembic_config, downgrade, upgrade
 from app.storage import get_store
 from tests.conftest import DATABASE_URL, Accounts
 from tests.intake.scenarios import t11_body
 from tests.queue.helpers import claim, decide, submitted_case
 from tests.storage_backends import stored_keys
 
-BEFORE = "c3a1f0d2e9b7"
+MOVE = "1e9c96bf3151"
+
+
+def _before() -> str:
+    """The revision just before the move (whatever the migrations are chained after)."""
+    down = ScriptDirectory.from_config(alembic_config(DATABASE_URL)).get_revision(MOVE).down_revision
+    assert isinstance(down, str)
+    return down
 
 
 @pytest.mark.usefixtures("backend")
@@ -29,7 +37,7 @@ def test_letter_pdfs_move_to_the_store_and_back(
     issued = client.get(f"/api/v1/requests/{case['id']}/letter", headers=rep).content
     letter_id = client.get(f"/api/v1/requests/{case['id']}/letters", headers=rep).json()[0]["id"]
 
-    downgrade(DATABASE_URL, BEFORE)
+    downgrade(DATABASE_URL, _before())
     try:
         with get_engine().connect() as connection:
             column = connection.execute(
