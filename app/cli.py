@@ -22,10 +22,10 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.config import get_settings
-    from app.documents.service import file_store
     from app.migrate import startup_lock, upgrade
     from app.observability.logs import configure_logging
     from app.signing.service import ensure_keys
+    from app.storage import get_store
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -33,7 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
         ensure_keys()  # first: production without keys stops before touching the database
         upgrade()
         _bootstrap_admin(settings.data_dir)
-    file_store().ensure()
+    get_store().ensure()
     options = {
         "factory": True,
         "host": args.host,
@@ -107,11 +107,43 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
 
 
 def _storage_sweep(args: argparse.Namespace) -> int:
-    from app.documents.service import sweep
+    from app.storage.maintenance import sweep
 
     with get_sessionmaker().begin() as session:
         removed = sweep(session, grace_seconds=args.grace_seconds)
     print(json.dumps({"removed": len(removed), "keys": removed}))
+    return 0
+
+
+def _storage_migrate(args: argparse.Namespace) -> int:
+    """Copy every object to another store and verify it; the service's store stays as it is."""
+    from app.config import get_settings
+    from app.storage import get_store, store_for
+    from app.storage.maintenance import migrate, owned_objects
+
+    source, target = get_store(), store_for(args.to, get_settings())
+    target.ensure()
+    with get_sessionmaker().begin() as session:  # a short read: no lock held while copying
+        owned = list(owned_objects(session))
+    report = migrate(owned, source=source, target=target)
+    print(
+        json.dumps(
+            {
+                "from": source.describe(),
+                "to": target.describe(),
+                "copied": report.copied,
+                "already_there": report.already_there,
+                "failed": report.failed,
+            }
+        )
+    )
+    if not report.complete:
+        print(
+            "error: some objects were not copied; IMWU_STORAGE_URL must not change yet",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"every object is in {target.describe()}: set IMWU_STORAGE_URL to it", file=sys.stderr)
     return 0
 
 
@@ -128,7 +160,7 @@ def _audit_verify(_args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from app.retention.service import purge, remove_files
+    from app.retention.service import purge, remove_objects
 
     if args.dry_run:  # the same work, rolled back: the report is exactly what a purge would do
         with get_sessionmaker()() as session:
@@ -137,7 +169,7 @@ def _purge(args: argparse.Namespace) -> int:
     else:
         with get_sessionmaker().begin() as session:
             report = purge(session)
-        remove_files(report.keys)
+        remove_objects(report.keys)
     summary = {"cases": report.cases, "documents": report.documents, "bytes": report.bytes}
     print(json.dumps({**summary, "dry_run": args.dry_run}))
     return 0
@@ -270,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
         "storage", help="maintain the document store", formatter_class=HELP
     ).add_subparsers(dest="action", required=True, metavar="ACTION")
     sweep_cmd = storage.add_parser(
-        "sweep", help="remove stored files no document owns", formatter_class=HELP
+        "sweep", help="remove stored objects no document or letter owns", formatter_class=HELP
     )
     sweep_cmd.add_argument(
         "--grace-seconds",
@@ -279,6 +311,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave files younger than this (an upload may still be committing)",
     )
     sweep_cmd.set_defaults(handler=_storage_sweep)
+    migrate_cmd = storage.add_parser(
+        "migrate",
+        help="copy every object to another store (s3://... or file:///...), verified by SHA-256; "
+        "resumable, switches nothing",
+        formatter_class=HELP,
+    )
+    migrate_cmd.add_argument("--to", required=True, metavar="URL", help="the target store")
+    migrate_cmd.set_defaults(handler=_storage_migrate)
 
     purge_cmd = commands.add_parser(
         "purge",

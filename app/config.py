@@ -28,10 +28,25 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./var/imwu.sqlite3"
-    storage_dir: Path = Path("./var/documents")
     data_dir: Path = Field(
         default=Path("./var"),
         description="Where the service keeps its own files (the first admin's token file).",
+    )
+    storage_url: str | None = Field(
+        default=None,
+        description="file:///path (default ./var/documents) or s3://bucket/prefix",
+    )
+    storage_dir: Path | None = Field(
+        default=None, description="Before IMWU_STORAGE_URL: the same as file://<dir>"
+    )
+    s3_endpoint_url: str | None = Field(default=None, description="MinIO, Ceph RGW, ...")
+    s3_region: str | None = None
+    s3_sse: str | None = Field(default=None, description="AES256 or aws:kms")
+    s3_sse_kms_key_id: str | None = None
+    s3_part_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        description="Multipart upload part size; S3 refuses parts under 5 MiB but the last",
     )
     max_request_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     multipart_allowance_bytes: int = Field(
@@ -109,7 +124,8 @@ class Settings(BaseSettings):
                 self._database_path_given = given
                 resolved = SQLITE_PREFIX + str(Path(given).resolve())
                 self.database_url = resolved + (f"?{query}" if query else "")
-        self.storage_dir = self.storage_dir.resolve()
+        if self.storage_dir is not None:
+            self.storage_dir = self.storage_dir.resolve()
         self.data_dir = self.data_dir.resolve()
         self.signing_keys_dir = self.signing_keys_dir.resolve()
         return self
@@ -144,6 +160,13 @@ class Settings(BaseSettings):
         if self.signing_key_file and self.signing_cert_file and self.signing_ca_file:
             return self.signing_key_file, self.signing_cert_file, self.signing_ca_file
         return None
+
+    @property
+    def resolved_storage_url(self) -> str:
+        """IMWU_STORAGE_URL, else IMWU_STORAGE_DIR (older deployments), else ./var/documents."""
+        if self.storage_url:
+            return self.storage_url
+        return (self.storage_dir or Path("./var/documents")).resolve().as_uri()
 
     @property
     def is_sqlite(self) -> bool:

@@ -156,6 +156,13 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault("after_commit", []).append(callback)
 
 
+def end_reads(session: Session) -> None:
+    """End the transaction a handler's lookups opened (they wrote nothing), so that slow work
+    that follows (receiving and inspecting an upload) holds no lock and no pooled connection;
+    the session begins a new transaction at its next statement."""
+    session.commit()
+
+
 def _run_hooks(session: Session, name: str) -> None:
     for callback in session.info.pop(name, []):
         try:

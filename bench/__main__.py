@@ -5,8 +5,8 @@ section's figures and a line per target (met / MISSED), and writes them with the
 bench/RESULTS.md between its `generated` markers (the analysis around them is kept). A quick run
 prints only, unless --output is given.
 
-Sections: letters, listing, claims, upload, submit. Needs PostgreSQL (IMWU_BENCH_PG, default
-postgres@127.0.0.1:5432, trust auth): it creates and drops its own `imwu_bench_*` databases.
+Sections: letters, listing, claims, upload, submit, storage. Needs PostgreSQL (IMWU_BENCH_PG,
+default postgres@127.0.0.1:5432, trust auth): it creates and drops its own `imwu_bench_*` databases.
 """
 
 import argparse
@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import claims, harness, letters, listing, submit, upload
+from bench import claims, harness, letters, listing, storage, submit, upload
 
-SECTIONS = ("letters", "listing", "claims", "upload", "submit")
+SECTIONS = ("letters", "listing", "claims", "upload", "submit", "storage")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 
@@ -70,12 +70,18 @@ def _section_submit(sizes: dict[str, int], work: Path) -> tuple[dict[str, Any], 
     return result, submit.targets(result)
 
 
+def _section_storage(sizes: dict[str, int], work: Path) -> tuple[dict[str, Any], list[Any]]:
+    result = storage.run(work, uploads=sizes["uploads"])
+    return result, storage.targets(result)
+
+
 RUNNERS = {
     "letters": _section_letters,
     "listing": _section_listing,
     "claims": _section_claims,
     "upload": _section_upload,
     "submit": _section_submit,
+    "storage": _section_storage,
 }
 
 

@@ -231,12 +231,19 @@ def _letters(result: dict[str, Any]) -> list[str]:
     ]
 
 
+def _storage(result: dict[str, Any]) -> list[str]:
+    from bench.storage import render as render_storage
+
+    return render_storage(result)
+
+
 SECTION_RENDERERS = {
     "upload": ("Upload: 4 MiB PDFs, 8 concurrent clients", _upload),
     "submit": ("Submit with triage", _submit),
     "claims": ("Claims", _claims),
     "listing": ("Queue listing", _listing),
     "letters": ("Letters", _letters),
+    "storage": ("Storage: uploads on S3 (moto) against the file store", _storage),
 }
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete
 _TMP = Path(tempfile.mkdtemp(prefix="imwu-tests-"))
 DATABASE_URL = os.environ.get("IMWU_TEST_DATABASE_URL") or f"sqlite:///{_TMP}/test.sqlite3"
 os.environ["IMWU_DATABASE_URL"] = DATABASE_URL
-os.environ["IMWU_STORAGE_DIR"] = str(_TMP / "storage")
+os.environ["IMWU_STORAGE_URL"] = (_TMP / "storage").as_uri()
 os.environ["IMWU_ENVIRONMENT"] = "test"
 os.environ["IMWU_SIGNING_KEYS_DIR"] = str(_TMP / "keys")
 # Tests drive the notification worker themselves (tests/notifications); no thread per app.
@@ -25,11 +25,12 @@ from app.auth.models import Role  # noqa: E402
 from app.auth.schemas import AccountCreate  # noqa: E402
 from app.auth.service import create_account  # noqa: E402
 from app.db import Base, get_engine, get_sessionmaker  # noqa: E402
-from app.documents.service import file_store  # noqa: E402
 from app.eligibility.versions import forget_active_reference  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.signing.service import ensure_keys  # noqa: E402
+from app.storage import get_store  # noqa: E402
+from tests.storage_backends import backend, moto_server  # noqa: E402, F401
 
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 # The service CA and a signing key in the temporary directory, before any app starts (some test
@@ -52,7 +53,7 @@ def _clean_tables() -> Iterator[None]:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
     forget_active_reference()  # the stored reference versions are gone too
-    store = file_store()
+    store = get_store()
     store.wipe()
     store.ensure()
 

@@ -1,19 +1,24 @@
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentAccount, Representative, require
 from app.auth.models import Role
+from app.common.ids import new_id
 from app.common.openapi import binary_response
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import SessionDep, end_reads
 from app.documents import service
 from app.documents.filenames import content_disposition
-from app.documents.models import Document, DocumentKind
+from app.documents.models import Document
+from app.documents.receive import receive_upload
 from app.documents.schemas import DocumentList, DocumentOut
 from app.intake.deps import CurrentRequest
-from app.problems import FieldError, ValidationFailed, problem_responses
+from app.problems import problem_responses
+from app.storage import get_store, store_faults
+from app.storage.responses import object_response
 
 router = APIRouter(
     prefix="/api/v1/requests/{request_id}/documents",
@@ -24,19 +29,29 @@ router = APIRouter(
 
 DocumentId = Annotated[str, Path(max_length=36)]
 
-
-async def _each_part_once(http_request: Request) -> None:
-    """Refuse a form that repeats `kind` or `file`: FastAPI would silently keep the last one, so
-    which file is stored, and as which kind, would hang on the order of the parts."""
-    form = await http_request.form()  # already parsed for the route; Starlette caches it
-    repeated = [name for name in ("kind", "file") if len(form.getlist(name)) > 1]
-    if repeated:
-        raise ValidationFailed(
-            f"{len(repeated)} field(s) are invalid",
-            errors=[
-                FieldError(pointer=f"/{name}", message="sent more than once") for name in repeated
-            ],
-        )
+UPLOAD_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["kind", "file"],
+                    "properties": {
+                        "kind": {"$ref": "#/components/schemas/DocumentKind"},
+                        "file": {
+                            "type": "string",
+                            "contentMediaType": "application/octet-stream",
+                            "description": "PDF, JPEG or PNG; judged by content",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+"""The form `receive_upload` parses (the handler reads the stream itself, so FastAPI cannot
+describe it): one `kind`, one file part."""
 
 
 @router.post(
@@ -44,25 +59,24 @@ async def _each_part_once(http_request: Request) -> None:
     response_model=DocumentOut,
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(403, 409, 413, 415, 422, 503, 507),
+    openapi_extra=UPLOAD_FORM,
 )
-def upload_document(
-    request: CurrentRequest,
-    session: SessionDep,
-    account: Representative,
-    kind: Annotated[DocumentKind, Form()],
-    file: Annotated[UploadFile, File(description="PDF, JPEG or PNG; judged by content")],
-    _once: Annotated[None, Depends(_each_part_once)],
+async def upload_document(
+    http_request: Request, request: CurrentRequest, session: SessionDep, account: Representative
 ) -> Document:
     """Attach a file. Refused with nothing stored if it does not fit the request's budget (413),
     is not a PDF, JPEG or PNG by content (415), or cannot be read safely (422)."""
-    return service.add_document(
-        session,
-        account=account,
-        request=request,
-        kind=kind,
-        source=file.file,
-        filename=file.filename,
-        content_type=file.content_type,
+    scope = await run_in_threadpool(lambda: service.upload_scope(session, request=request))
+    remaining = get_settings().max_request_bytes - request.documents_bytes_used
+    await run_in_threadpool(end_reads, session)
+    with store_faults():
+        received = await receive_upload(
+            http_request, open_spool=lambda: get_store().spool(new_id(), max_bytes=remaining)
+        )
+    return await run_in_threadpool(
+        lambda: service.add_document(
+            session, account=account, request=request, upload=received, scope=scope
+        )
     )
 
 
@@ -82,24 +96,28 @@ def list_documents(request: CurrentRequest, session: SessionDep) -> DocumentList
 
 @router.get(
     "/{document_id}",
-    response_class=FileResponse,
-    responses=binary_response(
-        "application/pdf",
-        "image/jpeg",
-        "image/png",
-        description="The file as stored, in the type its content was recognised as",
-        headers=("Content-Disposition", "ETag"),
-    ),
+    response_class=StreamingResponse,
+    responses={
+        **binary_response(
+            "application/pdf",
+            "image/jpeg",
+            "image/png",
+            description="The file as stored, in the type its content was recognised as",
+            headers=("Content-Disposition",),
+        ),
+        **problem_responses(503),
+    },
 )
 def download_document(
     request: CurrentRequest, session: SessionDep, document_id: DocumentId, account: CurrentAccount
-) -> FileResponse:
-    """The file's bytes, as an attachment. A reviewer opening a document is recorded."""
+) -> StreamingResponse:
+    """The file's bytes, as an attachment, streamed from the store. A reviewer opening a
+    document is recorded."""
     document = service.open_document(
         session, account=account, request_id=request.id, document_id=document_id
     )
-    return FileResponse(
-        service.file_store().path(document.id),
+    return object_response(
+        document.id,
         media_type=document.media_type,
         headers={
             "Content-Disposition": content_disposition(document.display_name),

@@ -1,16 +1,10 @@
 """Uploads inside the per-request budget.
 
 The budget (sum of stored bytes per request) is reserved by one conditional UPDATE, so two uploads
-racing on one request can never jointly pass it. Content is inspected in a child process before
-anything is reserved; the file is placed before the commit and removed again if the commit fails.
+racing on one request can never jointly pass it. The file is received, stored and inspected (in a
+child process) before the write transaction opens, so no database lock is held across them; the
+object is deleted again if the file is refused or the transaction rolls back.
 """
-
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import cache
-from pathlib import Path
-from typing import BinaryIO
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +16,8 @@ from app.config import get_settings
 from app.db import after_commit, on_rollback
 from app.documents import inspection, sandbox
 from app.documents.filenames import display_name_for
-from app.documents.models import Document, DocumentKind
-from app.documents.storage import FileStore
+from app.documents.models import Document
+from app.documents.receive import Upload
 from app.intake.models import CHANGEABLE_STATUSES, OpinionRequest
 from app.problems import (
     DocumentTooLarge,
@@ -32,16 +26,10 @@ from app.problems import (
     InvalidState,
     NotFound,
     UnsupportedMediaType,
-    storage_problem,
 )
-from app.revisions.scope import check_kind, check_removable, open_scope
-
-
-@cache
-def file_store() -> FileStore:
-    store = FileStore(get_settings().storage_dir)
-    store.ensure()
-    return store
+from app.revisions.scope import Scope, check_kind, check_removable, open_scope
+from app.storage import get_store, store_faults
+from app.storage.base import Spool
 
 
 def present_kinds(session: Session, *, request_id: str) -> frozenset[str]:
@@ -97,6 +85,12 @@ def _too_large(used: int, limit: int, size: int) -> DocumentTooLarge:
     )
 
 
+def upload_scope(session: Session, *, request: OpinionRequest) -> Scope | None:
+    """What an upload to this request may be (None: anything, for a draft); 409 in a frozen
+    state. Read before the file is received, so no transaction stays open meanwhile."""
+    return open_scope(session, request=request)
+
+
 def _require_changeable(request: OpinionRequest) -> None:
     if request.status not in CHANGEABLE_STATUSES:
         raise InvalidState(f"Documents cannot change while the request is '{request.status}'")
@@ -107,80 +101,85 @@ def add_document(
     *,
     account: Account,
     request: OpinionRequest,
-    kind: DocumentKind,
-    source: BinaryIO,
-    filename: str | None,
-    content_type: str | None,
+    upload: Upload,
+    scope: Scope | None,
 ) -> Document:
-    """Store one file of a request, or refuse it with nothing stored. After submit, only a
-    kind an open information request names is accepted."""
-    check_kind(open_scope(session, request=request), kind.value)
+    """Keep one received file of a request, or refuse it with nothing stored. After submit, only
+    a kind the open information request names (`scope`, read before the file was received) is
+    accepted.
+
+    Called with no transaction open: the object is stored while the file is inspected, and only
+    then does the transaction reserve the bytes and add the row."""
     limit = get_settings().max_request_bytes
-    store = file_store()
-    with _storage_faults():
-        temporary, size, sha256 = store.spool(source, max_bytes=limit)
+    found = _store_inspected(upload, used=request.documents_bytes_used, limit=limit, scope=scope)
+    spool, store = upload.spool, get_store()
+    on_rollback(session, lambda: store.delete(spool.key))
+    document = Document(
+        id=spool.key,
+        request_id=request.id,
+        kind=upload.kind,
+        display_name=display_name_for(upload.filename, found.media_type.value),
+        media_type=found.media_type.value,
+        size_bytes=spool.size,
+        sha256=spool.sha256,
+        pages=found.pages,
+        width=found.width,
+        height=found.height,
+        text=found.text,
+        uploaded_by_id=account.id,
+    )
+    session.add(document)
     try:
-        if size > limit - request.documents_bytes_used:
-            raise _too_large(request.documents_bytes_used, limit, size)
-        found = _inspect(temporary, content_type=content_type, filename=filename)
-        _refuse_duplicate(session, request_id=request.id, sha256=sha256)
-        _reserve(session, request=request, size=size, limit=limit)
-        document = Document(
-            request_id=request.id,
-            kind=kind,
-            display_name=display_name_for(filename, found.media_type.value),
-            media_type=found.media_type.value,
-            size_bytes=size,
-            sha256=sha256,
-            pages=found.pages,
-            width=found.width,
-            height=found.height,
-            text=found.text,
-            uploaded_by_id=account.id,
-        )
-        try:
-            with session.begin_nested():
-                session.add(document)
-        except IntegrityError as exc:
-            raise DuplicateDocument("This file is already attached to the request") from exc
-        with _storage_faults():
-            store.place(temporary, document.id)
-        on_rollback(session, lambda: store.delete(document.id))
-        record(
-            session,
-            actor_id=account.id,
-            action="document.uploaded",
-            request_id=request.id,
-            subject_type="document",
-            subject_id=document.id,
-            details={"kind": kind.value, "size_bytes": size, "media_type": document.media_type},
-        )
-    finally:
-        temporary.unlink(missing_ok=True)
-    session.refresh(request)
+        session.flush()  # (request, sha256) is unique: the same file twice is refused here
+    except IntegrityError as exc:
+        raise DuplicateDocument("This file is already attached to the request") from exc
+    _reserve(session, request=request, size=spool.size, limit=limit)
+    record(
+        session,
+        actor_id=account.id,
+        action="document.uploaded",
+        request_id=request.id,
+        subject_type="document",
+        subject_id=document.id,
+        details={
+            "kind": upload.kind.value,
+            "size_bytes": spool.size,
+            "media_type": document.media_type,
+        },
+    )
     return document
 
 
-@contextmanager
-def _storage_faults() -> Iterator[None]:
-    """A full or read-only store becomes a 507 or 503 problem; the caller's rollback and the
-    spool's own cleanup leave no row, no reserved bytes and no file behind."""
+def _store_inspected(
+    upload: Upload, *, used: int, limit: int, scope: Scope | None
+) -> inspection.Inspection:
+    """Of a kind asked for, within the budget, stored, and judged readable by its content; or
+    nothing left."""
+    spool = upload.spool
     try:
-        yield
-    except OSError as exc:
-        problem = storage_problem(exc)
-        if problem is None:
-            raise
-        raise problem from exc
+        check_kind(scope, upload.kind.value)
+        if spool.over_limit or spool.size > limit - used:
+            raise _too_large(used, limit, spool.size)
+        with store_faults():
+            spool.finish()  # the file backend's one fsync; S3 starts sending what is left
+        found = _inspect(spool, content_type=upload.content_type, filename=upload.filename)
+        with store_faults():
+            spool.store()
+    except BaseException:
+        spool.discard()
+        raise
+    finally:
+        spool.close()
+    return found
 
 
 def _inspect(
-    path: Path, *, content_type: str | None, filename: str | None
+    spool: Spool, *, content_type: str | None, filename: str | None
 ) -> inspection.Inspection:
     settings = get_settings()
     try:
         return sandbox.inspect_file(
-            path,
+            spool.path,
             declared_content_type=content_type,
             declared_name=filename,
             memory_limit_bytes=settings.inspection_memory_bytes,
@@ -195,14 +194,6 @@ def _inspect(
         raise DocumentUnreadable(
             "The file could not be read safely", extra={"reason": exc.reason}
         ) from exc
-
-
-def _refuse_duplicate(session: Session, *, request_id: str, sha256: str) -> None:
-    exists = session.scalar(
-        select(Document.id).where(Document.request_id == request_id, Document.sha256 == sha256)
-    )
-    if exists is not None:
-        raise DuplicateDocument("This file is already attached to the request")
 
 
 def _reserve(session: Session, *, request: OpinionRequest, size: int, limit: int) -> None:
@@ -249,18 +240,5 @@ def delete_document(
     )
     session.delete(document)
     session.flush()
-    store, key = file_store(), document.id
+    store, key = get_store(), document.id
     after_commit(session, lambda: store.delete(key))
-
-
-def sweep(session: Session, *, grace_seconds: float = 3600) -> list[str]:
-    """Remove stored files that no document row owns, and stale temporaries. Returns the keys."""
-    store = file_store()
-    known = set(session.scalars(select(Document.id)))
-    cutoff = time.time() - grace_seconds
-    orphans = [key for key, mtime in store.stored_keys() if key not in known and mtime < cutoff]
-    for key in orphans:
-        store.delete(key)
-    for temporary in store.stale_temporaries(grace_seconds):
-        temporary.unlink(missing_ok=True)
-    return orphans

@@ -1,8 +1,8 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.clock import utcnow
 from app.common.ids import new_id
@@ -10,7 +10,8 @@ from app.db import Base
 
 
 class Letter(Base):
-    """An issued opinion letter: its signed facts, the PDF and whether it still stands.
+    """An issued opinion letter: its signed facts, its PDF's digest and whether it still stands.
+    The PDF itself is in the object store under the letter's id (`app/letters/files.py`).
 
     `signature_scheme` says how the PDF was signed: `pades-b-b` (a PDF signature by the key
     `key_id`, whose certificate has SHA-256 `certificate_fingerprint`), or `ed25519-legacy` for
@@ -37,7 +38,6 @@ class Letter(Base):
     status: Mapped[str] = mapped_column(String(12), default="valid")
     language: Mapped[str] = mapped_column(String(2))
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
-    pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     signature_scheme: Mapped[str] = mapped_column(String(20))
     key_id: Mapped[str] = mapped_column(String(40))

@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth.deps import Supervisor, require
@@ -13,6 +14,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.intake.deps import CurrentRequest
 from app.letters import service
+from app.letters.files import pdf_response
 from app.letters.verification import normalize_code
 from app.problems import NotFound, problem_responses
 from app.signing.keys import CertificateInfo
@@ -104,25 +106,24 @@ class LetterOut(BaseModel):
 
 @router.get(
     "/requests/{request_id}/letter",
-    response_class=Response,
+    response_class=StreamingResponse,
     responses={
         **binary_response(
             "application/pdf",
             description="The signed letter",
             headers=("Content-Disposition",),
         ),
-        **problem_responses(401, 403, 404),
+        **problem_responses(401, 403, 404, 503),
     },
     dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
 )
-def download_letter(request: CurrentRequest, session: SessionDep) -> Response:
+def download_letter(request: CurrentRequest, session: SessionDep) -> StreamingResponse:
     """The case's newest letter as a PDF, for the organization's representatives and reviewers."""
     letter = service.current_letter(session, request_id=request.id)
     if letter is None:
         raise NotFound("No letter has been issued for this request")
-    return Response(
-        letter.pdf,
-        media_type="application/pdf",
+    return pdf_response(
+        letter.id,
         headers={
             "Content-Disposition": f'attachment; filename="{letter.facts["reference"]}.pdf"',
             "X-Content-Type-Options": "nosniff",

@@ -19,6 +19,7 @@ from app.config import get_settings
 from app.eligibility.reference import ReferenceData
 from app.eligibility.versions import active_reference
 from app.intake.models import OpinionRequest
+from app.letters.files import persist_pdf
 from app.letters.models import Letter
 from app.letters.render import LetterFacts, facts_dict, render_letter
 from app.letters.verification import canonical_json, new_verification_code, pdf_sha256
@@ -173,7 +174,6 @@ def _store(
         status="valid",
         language=facts.language,
         facts=facts_dict(facts),
-        pdf=signed.pdf,
         pdf_sha256=pdf_sha256(signed.pdf),
         signature_scheme=signed.scheme,
         key_id=signed.key_id,
@@ -184,6 +184,7 @@ def _store(
     )
     session.add(letter)
     session.flush()
+    persist_pdf(session, letter_id=letter.id, pdf=signed.pdf)
     record(
         session,
         actor_id=issued_by.id,

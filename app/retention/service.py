@@ -1,6 +1,6 @@
 """Retention: documents are kept only as long as a case needs them.
 
-`imwu purge` deletes the documents (rows and files) of cases decided or withdrawn more than
+`imwu purge` deletes the documents (rows and stored objects) of cases decided or withdrawn more than
 `IMWU_RETENTION_DAYS` ago and of drafts idle for `IMWU_DRAFT_IDLE_DAYS`; letters, decisions,
 triage findings and the audit trail stay. Each purged case gets a `documents.purged` event.
 Running it twice deletes nothing the second time.
@@ -16,8 +16,8 @@ from app.audit.service import record
 from app.common.clock import utcnow
 from app.config import get_settings
 from app.documents.models import Document
-from app.documents.service import file_store
 from app.intake.models import OpinionRequest, RequestStatus
+from app.storage import get_store
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class PurgeReport:
 
 
 def purge(session: Session) -> PurgeReport:
-    """Delete expired documents; the caller commits, then removes the files (`keys`)."""
+    """Delete expired documents; the caller commits, then removes the objects (`keys`)."""
     settings = get_settings()
     now = utcnow()
     closed_before = now - timedelta(days=settings.retention_days)
@@ -82,7 +82,8 @@ def purge(session: Session) -> PurgeReport:
     )
 
 
-def remove_files(keys: tuple[str, ...]) -> None:
-    store = file_store()
+def remove_objects(keys: tuple[str, ...]) -> None:
+    """After the commit: an object whose deletion fails here is an orphan `sweep` removes."""
+    store = get_store()
     for key in keys:
         store.delete(key)

@@ -1,9 +1,8 @@
 import threading
-from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
-from app.config import get_settings
 from tests.builders import (
     make_elf,
     make_jpeg,
@@ -14,12 +13,14 @@ from tests.builders import (
     pad_pdf_to,
 )
 from tests.intake.scenarios import create, t11_body, upload
+from tests.storage_backends import stored_keys
 
 LIMIT = 4_194_304
+pytestmark = pytest.mark.usefixtures("backend")  # every test on the file store and on S3
 
 
-def _stored_files() -> list[Path]:
-    return [p for p in (get_settings().storage_dir / "objects").rglob("*") if p.is_file()]
+def _stored_files() -> list[str]:
+    return stored_keys()
 
 
 def _budget(client: TestClient, rep: dict[str, str], request_id: str) -> tuple[int, int]:

@@ -126,7 +126,7 @@ def server(browser_path: str) -> Iterator[Server]:
     env = {
         **os.environ,
         "IMWU_DATABASE_URL": f"sqlite:///{workdir}/e2e.sqlite3",
-        "IMWU_STORAGE_DIR": str(workdir / "storage"),
+        "IMWU_STORAGE_URL": (workdir / "storage").resolve().as_uri(),
         "IMWU_SIGNING_KEYS_DIR": str(workdir / "keys"),
         "IMWU_DATA_DIR": str(workdir / "data"),
         "IMWU_ENVIRONMENT": "development",

@@ -67,6 +67,8 @@ class Server:
     log_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """More settings (e.g. an S3 store's IMWU_STORAGE_URL instead of `storage_dir`)."""
 
     @property
     def url(self) -> str:
@@ -77,9 +79,10 @@ class Server:
         return {
             **os.environ,
             "IMWU_DATABASE_URL": self.database_url,
-            "IMWU_STORAGE_DIR": str(self.storage_dir),
+            "IMWU_STORAGE_URL": self.storage_dir.resolve().as_uri(),
             "IMWU_DATA_DIR": str(self.storage_dir.parent / "data"),
             "IMWU_ENVIRONMENT": "test",
+            **self.extra_env,
         }
 
     def start(self, timeout_s: float = 60) -> "Server":
@@ -165,11 +168,12 @@ def server_factory(log_dir: Path) -> Iterator[ServerFactory]:
     """Start `imwu serve` on a database URL and a storage directory; every one is stopped after."""
     servers: list[Server] = []
 
-    def start(database_url: str, storage_dir: Path) -> Server:
+    def start(database_url: str, storage_dir: Path, env: dict[str, str] | None = None) -> Server:
         server = Server(
             database_url=database_url,
             storage_dir=storage_dir,
             log_path=log_dir / f"serve-{uuid.uuid4().hex[:8]}.log",
+            extra_env=env or {},
         )
         servers.append(server)
         return server.start()
@@ -188,7 +192,11 @@ def start_server(tmp_path: Path) -> Iterator[ServerFactory]:
 
 
 def start_together(
-    start: ServerFactory, database_url: str, storage: Path, count: int
+    start: ServerFactory,
+    database_url: str,
+    storage: Path,
+    count: int,
+    env: dict[str, str] | None = None,
 ) -> list[Server]:
     """Start `count` servers at once (about 2 s of imports each, paid in parallel)."""
     started: list[Server] = []
@@ -196,7 +204,7 @@ def start_together(
 
     def boot() -> None:
         try:
-            started.append(start(database_url, storage))
+            started.append(start(database_url, storage, env))
         except Exception as exc:
             failures.append(exc)
 
@@ -290,7 +298,7 @@ def seed() -> Iterator[Callable[[str], Seed]]:
 
 
 class TcpProxy:
-    """Forwards a local port to PostgreSQL. `cut()` stops listening and drops every live
+    """Forwards a local port to PostgreSQL (or another `target`). `cut()` stops listening and drops every live
     connection (the database is gone); `blackhole()` drops them too but then accepts connections
     and never answers (a network partition); `restore()` forwards on the same port again."""
 

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app.documents.service import file_store
 from app.intake.models import OpinionRequest
+from app.storage import get_store
 from tests.faults.conftest import (
     Seed,
     Server,
@@ -161,10 +161,12 @@ class TestDatabasePartition:
 
 
 class TestDatabaseLostAtCommit:
+    @pytest.mark.usefixtures("backend")
     def test_an_upload_whose_commit_fails_leaves_no_file_and_no_bytes_reserved(
         self, client: TestClient, rep: dict[str, str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """The file is placed before the commit; if the commit is lost, the file goes too."""
+        """The object is stored before the commit; if the commit is lost, the object goes too
+        (on the file store and on S3)."""
         body = t11_body()
         request_id = create(client, rep, body)["id"]
         real_commit = Session.commit
@@ -179,9 +181,9 @@ class TestDatabaseLostAtCommit:
         response = upload(client, rep, request_id, "job_offer", job_offer_pdf(body))
 
         _assert_unavailable(response)
-        store = file_store()
-        assert [p for p in store.objects.glob("*/*") if p.is_file()] == []
-        assert list(store.tmp.iterdir()) == []
+        store = get_store()
+        assert list(store.objects()) == []
+        assert store.remove_stale_uploads(-1) == 0  # no temporary and no unfinished upload left
         listing = client.get(f"/api/v1/requests/{request_id}/documents", headers=rep).json()
         assert listing["items"] == []
         assert listing["documents_bytes_used"] == 0

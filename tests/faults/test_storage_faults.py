@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.db import get_sessionmaker
-from app.documents import storage
-from app.documents.service import file_store
+from app.storage import file as storage
+from app.storage import get_store
 from tests.builders import make_jpeg, make_pdf
 from tests.intake.scenarios import create, t11_body, upload
 
@@ -56,8 +56,8 @@ def inject(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, int], _FaultyOs]:
 
 
 def _files() -> tuple[list[Path], list[Path]]:
-    store = file_store()
-    objects = [p for p in store.objects.glob("*/*") if p.is_file()]
+    store = _file_store()
+    objects = [p for p in store.objects_dir.glob("*/*") if p.is_file()]
     return objects, list(store.tmp.iterdir()) if store.tmp.exists() else []
 
 
@@ -70,6 +70,12 @@ def _uploaded_events(request_id: str) -> int:
                 )
             ).all()
         )
+
+
+def _file_store() -> storage.FileStore:
+    store = get_store()
+    assert isinstance(store, storage.FileStore)
+    return store
 
 
 class _Case:
@@ -143,7 +149,7 @@ class TestStorageWriteFailure:
         assert body["status"] == status
         assert "nothing was stored" in body["detail"]
         assert int(response.headers["Retry-After"]) > 0
-        assert str(file_store().root) not in response.text
+        assert str(_file_store().root) not in response.text
         case.assert_nothing_half_written()
 
         fault.armed = False

@@ -7,16 +7,19 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from app.config import get_settings
 from tests.hostile.corpus import CANARY
+from tests.storage_backends import stored_keys
 
 LIMIT = 4_194_304
 PROBLEM = "application/problem+json"
 
 
-def stored_files(storage_dir: Path | None = None) -> list[Path]:
-    objects = (storage_dir or get_settings().storage_dir) / "objects"
-    return [p for p in objects.rglob("*") if p.is_file()] if objects.exists() else []
+def stored_files(storage_dir: Path | None = None) -> list[str]:
+    """Every stored object's key: in this process's store, or in a live server's folder."""
+    if storage_dir is None:
+        return stored_keys()
+    objects = storage_dir / "objects"
+    return [p.name for p in objects.rglob("*") if p.is_file()] if objects.exists() else []
 
 
 def assert_problem(

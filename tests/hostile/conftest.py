@@ -82,7 +82,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     env = {
         **os.environ,
         "IMWU_DATABASE_URL": f"sqlite:///{root}/live.sqlite3",
-        "IMWU_STORAGE_DIR": str(root / "storage"),
+        "IMWU_STORAGE_URL": (root / "storage").resolve().as_uri(),
         "IMWU_DATA_DIR": str(root / "data"),
         "IMWU_ENVIRONMENT": "test",
         "IMWU_RECEIVE_TIMEOUT_SECONDS": str(RECEIVE_TIMEOUT_S),

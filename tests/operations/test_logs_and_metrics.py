@@ -12,10 +12,11 @@ from app.documents.models import Document
 from app.intake.models import OpinionRequest
 from app.letters.models import Letter
 from app.observability.logs import JsonFormatter
-from app.retention.service import purge, remove_files
+from app.retention.service import purge, remove_objects
 from tests.conftest import Accounts
 from tests.intake.scenarios import create, t11_body
 from tests.queue.helpers import claim, decide, submitted_case
+from tests.storage_backends import stored_keys
 
 DISTINCTIVE = {
     "family_name": "Quixotemberg",
@@ -97,6 +98,7 @@ class TestMetrics:
 
 
 class TestPurge:
+    @pytest.mark.usefixtures("backend")
     def test_purges_old_cases_documents_keeps_letters_and_is_safe_twice(
         self, client: TestClient, accounts: Accounts, rep: dict[str, str]
     ) -> None:
@@ -111,7 +113,9 @@ class TestPurge:
                             .values(decided_at=long_ago))
         with get_sessionmaker().begin() as session:
             report = purge(session)
-        remove_files(report.keys)
+        assert set(report.keys) <= set(stored_keys())
+        remove_objects(report.keys)
+        assert not set(report.keys) & set(stored_keys())
         assert report.cases == 1
         assert report.documents >= 4
         with get_sessionmaker()() as session:

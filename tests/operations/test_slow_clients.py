@@ -24,8 +24,8 @@ def _free_port() -> int:
 def server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "IMWU_DATABASE_URL": f"sqlite:///{tmp_path}/slow.sqlite3",
-           "IMWU_STORAGE_DIR": str(tmp_path / "storage"), "IMWU_DATA_DIR": str(tmp_path / "data"),
-           "IMWU_RECEIVE_TIMEOUT_SECONDS": "3"}
+           "IMWU_STORAGE_URL": (tmp_path / "storage").resolve().as_uri(),
+           "IMWU_DATA_DIR": str(tmp_path / "data"), "IMWU_RECEIVE_TIMEOUT_SECONDS": "3"}
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -184,7 +184,7 @@ class TestStartUp:
             "IMWU_SECRET_KEY": "s" * 40,
             "IMWU_PUBLIC_BASE_URL": "https://imwu.example",
             "IMWU_DATABASE_URL": f"sqlite:///{tmp_path}/prod.sqlite3",
-            "IMWU_STORAGE_DIR": str(tmp_path / "storage"),
+            "IMWU_STORAGE_URL": (tmp_path / "storage").as_uri(),
             "IMWU_SIGNING_KEYS_DIR": str(tmp_path / "keys"),
         }
         done = subprocess.run(
