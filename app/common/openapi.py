@@ -82,6 +82,20 @@ def binary_response(
     }
 
 
+_FORM_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+def form_body(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` for a route that parses its multipart form itself (a streamed upload,
+    which FastAPI cannot describe): the body is the component schema `name`, so that generated
+    clients get one model for the form, as for any other body."""
+    _FORM_SCHEMAS[name] = schema
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": ref}}}
+    }
+
+
 def _problem_ref() -> dict[str, Any]:
     return {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
@@ -132,7 +146,8 @@ def describe_contract(app: FastAPI) -> None:
                     _describe_operation(path, operation)
                     _binary_uploads(operation.get("requestBody", {}))
         components = schema.setdefault("components", {})
-        _binary_uploads(components.get("schemas", {}))
+        components.setdefault("schemas", {}).update(_FORM_SCHEMAS)
+        _binary_uploads(components["schemas"])
         components["headers"] = HEADERS
         app.openapi_schema = schema
         return schema

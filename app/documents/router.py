@@ -1,4 +1,4 @@
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, status
 from fastapi.responses import StreamingResponse
@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.deps import CurrentAccount, Representative, require
 from app.auth.models import Role
 from app.common.ids import new_id
-from app.common.openapi import binary_response
+from app.common.openapi import binary_response, form_body
 from app.config import get_settings
 from app.db import SessionDep, end_reads
 from app.documents import service
@@ -29,27 +29,22 @@ router = APIRouter(
 
 DocumentId = Annotated[str, Path(max_length=36)]
 
-UPLOAD_FORM: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["kind", "file"],
-                    "properties": {
-                        "kind": {"$ref": "#/components/schemas/DocumentKind"},
-                        "file": {
-                            "type": "string",
-                            "contentMediaType": "application/octet-stream",
-                            "description": "PDF, JPEG or PNG; judged by content",
-                        },
-                    },
-                }
-            }
+UPLOAD_FORM = form_body(
+    "Body_upload_document",
+    {
+        "title": "Body_upload_document",
+        "type": "object",
+        "required": ["kind", "file"],
+        "properties": {
+            "kind": {"$ref": "#/components/schemas/DocumentKind"},
+            "file": {
+                "type": "string",
+                "contentMediaType": "application/octet-stream",
+                "description": "PDF, JPEG or PNG; judged by content",
+            },
         },
-    }
-}
+    },
+)
 """The form `receive_upload` parses (the handler reads the stream itself, so FastAPI cannot
 describe it): one `kind`, one file part."""
 
