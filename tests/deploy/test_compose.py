@@ -52,7 +52,8 @@ class TestCompose:
         assert app["command"][:2] == ["imwu", "serve"]
         assert app["command"][app["command"].index("--workers") + 1] == "2"
         assert app["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
-        assert migrate["command"] == ["imwu", "migrate"]
+        # The one-shot job creates the signing keys once (kept afterwards), then migrates.
+        assert migrate["command"] == ["sh", "-c", "imwu keys init && imwu migrate"]
         assert migrate["restart"] == "no"
         assert migrate["depends_on"]["postgres"] == {"condition": "service_healthy"}
         assert migrate["depends_on"]["bucket"] == {"condition": "service_completed_successfully"}
