@@ -7,6 +7,7 @@ from app.auth.models import Role
 from app.common.clock import today
 from app.common.openapi import binary_response, with_headers
 from app.db import SessionDep
+from app.eligibility.reference import Stream
 from app.intake.deps import CurrentRequest
 from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.schemas import RequestOut
@@ -39,9 +40,6 @@ router = APIRouter(
 )
 
 IfMatch = Annotated[str | None, Header(max_length=100)]
-Stream = Literal[
-    "trade_agreement", "significant_benefit", "reciprocal", "work_permit_exempt", "other"
-]
 
 
 def _out(request: OpinionRequest, response: Response) -> RequestOut:

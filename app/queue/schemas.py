@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.common.text import MultiLine, SingleLine
 from app.documents.models import DocumentKind
+from app.eligibility.reference import Stream
 
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), MultiLine
@@ -76,11 +77,9 @@ class ClaimNextBody(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"streams": ["trade_agreement"]}]}
     )
 
-    streams: list[
-        Literal[
-            "trade_agreement", "significant_benefit", "reciprocal", "work_permit_exempt", "other"
-        ]
-    ] = Field(default_factory=list, max_length=5, description="Empty: every stream")
+    streams: list[Stream] = Field(
+        default_factory=list, max_length=6, description="Empty: every stream"
+    )
     languages: list[Literal["en", "fr"]] = Field(default_factory=list, max_length=2)
 
 
