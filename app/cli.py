@@ -101,15 +101,39 @@ def _storage_sweep(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(_args: argparse.Namespace) -> int:
-    from app.audit.service import verify_chain
+    from app.audit.checkpoints import verify_checkpoints
+    from app.audit.service import verify_chains
+
+    with get_sessionmaker()() as session:
+        broken = verify_chains(session)
+        checked = verify_checkpoints(session)
+    broken = broken or checked.broken
+    if broken is None:
+        print(f"audit chains intact; {checked.checked} checkpoint(s) verified")
+        return 0
+    print(f"audit trail broken at {broken}", file=sys.stderr)
+    return 1
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    from app.audit.checkpoints import AuditTampered, checkpoint_now
+
+    try:
+        number = checkpoint_now(get_sessionmaker(), force=args.force)
+    except AuditTampered as exc:
+        print(f"audit checkpoint refused: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"checkpoint": number}))
+    return 0
+
+
+def _queue_release_lapsed(_args: argparse.Namespace) -> int:
+    from app.queue.service import release_lapsed
 
     with get_sessionmaker().begin() as session:
-        broken = verify_chain(session)
-    if broken is None:
-        print("audit chain intact")
-        return 0
-    print(f"audit chain broken at event {broken.seq}: {broken.reason}", file=sys.stderr)
-    return 1
+        count = release_lapsed(session)
+    print(json.dumps({"released": count}))
+    return 0
 
 
 def _purge(_args: argparse.Namespace) -> int:
@@ -158,7 +182,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     audit = commands.add_parser("audit").add_subparsers(dest="action", required=True)
-    audit.add_parser("verify", help="walk the audit chain").set_defaults(handler=_audit_verify)
+    audit.add_parser("verify", help="check every chain and checkpoint").set_defaults(
+        handler=_audit_verify
+    )
+    checkpoint = audit.add_parser("checkpoint", help="sign pending, then seal every chain")
+    checkpoint.add_argument("--force", action="store_true", help="even if no chain moved")
+    checkpoint.set_defaults(handler=_audit_checkpoint)
+
+    queue = commands.add_parser("queue").add_subparsers(dest="action", required=True)
+    queue.add_parser(
+        "release-lapsed", help="put cases whose claim lapsed back to `submitted`"
+    ).set_defaults(handler=_queue_release_lapsed)
     return parser
 
 

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=1, description="Keep decided cases' documents")
     draft_idle_days: int = Field(default=90, ge=1)
     log_level: str = "INFO"
+    audit_checkpoint_seconds: float = Field(
+        default=300, ge=0, description="How often `imwu serve` seals the audit chains (0: never)"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> "Settings":

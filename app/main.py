@@ -8,12 +8,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from app.audit.checkpoints import CheckpointWriter
+from app.audit.router import public_router as audit_public_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.common.body_limit import BodyLimitMiddleware
 from app.common.receive_timeout import ReceiveTimeoutMiddleware
 from app.config import get_settings
-from app.db import get_engine
+from app.db import get_engine, get_sessionmaker
 from app.documents import sandbox
 from app.documents.router import router as documents_router
 from app.eligibility.reference import load_reference
@@ -40,10 +42,23 @@ Authenticate with `Authorization: Bearer <token>`. Every error is `application/p
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     load_reference()
     sandbox.warm_up()
+    checkpoints = _checkpoint_writer()
     try:
         yield
     finally:
+        if checkpoints is not None:
+            checkpoints.stop()
         sandbox.shutdown()
+
+
+def _checkpoint_writer() -> CheckpointWriter | None:
+    """Every served process seals the audit chains periodically (app/audit/checkpoints.py)."""
+    interval = get_settings().audit_checkpoint_seconds
+    if interval <= 0:
+        return None
+    writer = CheckpointWriter(get_sessionmaker(), interval)
+    writer.start()
+    return writer
 
 
 def create_app() -> FastAPI:
@@ -69,6 +84,7 @@ def create_app() -> FastAPI:
         queue_router,
         letters_router,
         audit_router,
+        audit_public_router,
     )
     for router in routers:
         app.include_router(router)

@@ -17,6 +17,8 @@ DATABASE_URL = os.environ.get("IMWU_TEST_DATABASE_URL") or f"sqlite:///{_TMP}/te
 os.environ["IMWU_DATABASE_URL"] = DATABASE_URL
 os.environ["IMWU_STORAGE_DIR"] = str(_TMP / "storage")
 os.environ["IMWU_ENVIRONMENT"] = "test"
+# Tests write audit checkpoints themselves (tests/audit); no background writer races them.
+os.environ["IMWU_AUDIT_CHECKPOINT_SECONDS"] = "0"
 
 from app.auth.models import Role  # noqa: E402
 from app.auth.schemas import AccountCreate  # noqa: E402

@@ -42,8 +42,8 @@ from app.problems import (
     ValidationFailed,
     validation_failed,
 )
+from app.triage import service as triage
 from app.triage.calendar import add_business_days
-from app.triage.service import run_and_store
 
 
 def next_reference(session: Session, *, year: int) -> str:
@@ -334,6 +334,7 @@ def submit(
             extra={"validation": result.model_dump(mode="json")},
         )
     now = utcnow()
+    triaged = triage.evaluate(session, request=request, today=now.date())
     transition(
         session,
         request=request,
@@ -346,7 +347,7 @@ def submit(
         from_statuses=(RequestStatus.DRAFT,),
     )
     record(session, actor_id=actor_id, action="request.submitted", request_id=request.id)
-    run_and_store(session, request=request, actor_id=actor_id, today=now.date())
+    triage.store(session, request=request, result=triaged, actor_id=actor_id)
     return request, result
 
 

@@ -5,6 +5,7 @@ can be checked offline with the public key (`GET /api/v1/letters/public-key`).
 """
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
@@ -83,15 +84,38 @@ def _facts(
     )
 
 
+@dataclass(frozen=True)
+class RenderedLetter:
+    """A letter's facts and PDF, rendered before its transaction writes anything: rendering is
+    the slow part, and nothing should be locked meanwhile."""
+
+    facts: LetterFacts
+    pdf: bytes
+
+
+def render_new(
+    request: OpinionRequest, decision: Decision, *, supersedes: str | None = None
+) -> RenderedLetter:
+    """Render the letter of a decision with a fresh verification code (nothing stored)."""
+    facts = _facts(
+        request,
+        decision,
+        code=new_verification_code(),
+        issued_on=utcnow().date(),
+        supersedes=supersedes,
+    )
+    return RenderedLetter(facts, render_letter(facts))
+
+
 def _store(
     session: Session,
     *,
     request: OpinionRequest,
     decision: Decision,
-    facts: LetterFacts,
+    rendered: RenderedLetter,
     issued_by: Account,
 ) -> Letter:
-    pdf = render_letter(facts)
+    facts, pdf = rendered.facts, rendered.pdf
     digest = hashlib.sha256(pdf).hexdigest()
     signed = facts_dict(facts)
     key = signing_key()
@@ -134,13 +158,17 @@ def preview_letter(request: OpinionRequest, decision: Decision) -> bytes:
 
 
 def issue_letter(
-    session: Session, *, request: OpinionRequest, decision: Decision, issued_by: Account
+    session: Session,
+    *,
+    request: OpinionRequest,
+    decision: Decision,
+    issued_by: Account,
+    rendered: RenderedLetter,
 ) -> Letter:
-    """Render, sign and store the letter of a decision."""
-    facts = _facts(
-        request, decision, code=new_verification_code(), issued_on=utcnow().date(), supersedes=None
+    """Sign and store the letter of a decision, rendered beforehand by `render_new`."""
+    return _store(
+        session, request=request, decision=decision, rendered=rendered, issued_by=issued_by
     )
-    return _store(session, request=request, decision=decision, facts=facts, issued_by=issued_by)
 
 
 def get_letter(session: Session, *, letter_id: str) -> Letter:
@@ -206,6 +234,11 @@ def reissue(
     request = session.get(OpinionRequest, letter.request_id)
     if decision is None or request is None:
         raise NotFound("The letter's decision is missing")
+    if conditions is not None:
+        decision.conditions = conditions
+    if language is not None:
+        decision.letter_language = language
+    rendered = render_new(request, decision, supersedes=letter.verification_code)
     changed = session.execute(
         update(Letter)
         .where(Letter.id == letter.id, Letter.status == "valid")
@@ -214,18 +247,9 @@ def reissue(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise LetterRevoked("Only a valid letter can be corrected")
-    if conditions is not None:
-        decision.conditions = conditions
-    if language is not None:
-        decision.letter_language = language
-    facts = _facts(
-        request,
-        decision,
-        code=new_verification_code(),
-        issued_on=utcnow().date(),
-        supersedes=letter.verification_code,
+    new = _store(
+        session, request=request, decision=decision, rendered=rendered, issued_by=supervisor
     )
-    new = _store(session, request=request, decision=decision, facts=facts, issued_by=supervisor)
     session.execute(
         update(Letter)
         .where(Letter.id == letter.id)

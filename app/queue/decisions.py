@@ -10,7 +10,7 @@ from app.eligibility.reference import load_reference
 from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.service import check_version, transition
 from app.letters.models import Letter
-from app.letters.service import issue_letter, preview_letter
+from app.letters.service import issue_letter, preview_letter, render_new
 from app.problems import (
     DecisionExists,
     FieldError,
@@ -55,6 +55,7 @@ def decide(
     if request.status == RequestStatus.DECIDED:
         raise DecisionExists("This case is already decided")
     draft = _draft(reviewer=reviewer, request=request, data=data, if_match=if_match)
+    rendered = render_new(request, draft)  # before the first write: nothing is locked meanwhile
     now = utcnow()
     transition(
         session,
@@ -78,7 +79,9 @@ def decide(
         subject_id=decision.id,
         details={"outcome": data.outcome, "exemption_code": decision.exemption_code},
     )
-    letter = issue_letter(session, request=request, decision=decision, issued_by=reviewer)
+    letter = issue_letter(
+        session, request=request, decision=decision, issued_by=reviewer, rendered=rendered
+    )
     return decision, letter
 
 

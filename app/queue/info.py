@@ -16,8 +16,8 @@ from app.problems import InvalidState, NotFound, ValidationFailed
 from app.queue.models import InfoRequest
 from app.queue.schemas import InfoRequestCreate
 from app.queue.service import _lease_end, require_holder
+from app.triage import service as triage
 from app.triage.calendar import add_business_days, business_days_between
-from app.triage.service import run_and_store
 
 
 def ask(
@@ -94,6 +94,7 @@ def respond(
     now = utcnow()
     paused = business_days_between(info.created_at.date(), now.date())
     due = add_business_days(request.due_date, paused) if request.due_date else None
+    triaged = triage.evaluate(session, request=request, today=now.date())
     changed = session.execute(
         update(OpinionRequest)
         .where(
@@ -124,7 +125,7 @@ def respond(
         subject_id=info.id,
         details={"paused_business_days": paused},
     )
-    run_and_store(session, request=request, actor_id=account.id, today=now.date())
+    triage.store(session, request=request, result=triaged, actor_id=account.id)
     return info
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, text, update
+from sqlalchemy import ColumnElement, TextClause, and_, or_, select, text, union_all, update
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
@@ -55,53 +55,59 @@ def claim_next(
 ) -> OpinionRequest | None:
     """Give the reviewer the most urgent waiting case of the asked streams, or None.
 
-    The pick reads the `submitted` partial index in claim order. Only when nothing is found are
-    lapsed claims put back to `submitted` (an indexed UPDATE) and the pick tried once more."""
+    Waiting means submitted, or claimed under a lease that has lapsed: the lapsed claim is
+    released by being claimed (nothing releases it on a read). One statement: the first entry of
+    the `submitted` partial index and the first lapsed claim (from the lease-expiry index), each
+    `FOR UPDATE SKIP LOCKED`, and the better of the two is claimed by a conditional UPDATE."""
     filters = [OpinionRequest.stream.in_(streams)] if streams else []
     if languages:
         filters.append(OpinionRequest.language.in_(languages))
-    claimed = _claim_first_submitted(session, reviewer=reviewer, filters=filters)
-    if claimed is None and release_lapsed(session):
-        claimed = _claim_first_submitted(session, reviewer=reviewer, filters=filters)
-    if claimed is not None:
-        record(
-            session,
-            actor_id=reviewer.id,
-            action="case.claimed",
-            request_id=claimed.id,
-            details={"how": "next"},
-        )
-    return claimed
-
-
-def _claim_first_submitted(
-    session: Session, *, reviewer: Account, filters: Sequence[ColumnElement[bool]]
-) -> OpinionRequest | None:
-    submitted = text(SUBMITTED)  # literal, so SQLite can use the partial index
     for _ in range(MAX_CLAIM_ATTEMPTS):
-        candidate = (
-            select(OpinionRequest.id)
-            .where(submitted, *filters)
-            .order_by(
-                OpinionRequest.priority.desc(), OpinionRequest.submitted_at, OpinionRequest.id
-            )
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
+        now = utcnow()
         claimed: OpinionRequest | None = session.scalar(
             update(OpinionRequest)
-            .where(OpinionRequest.id == candidate, submitted)
-            .values(**_claim_values(reviewer.id, utcnow()))
+            .where(OpinionRequest.id == _next_candidate(filters, now), waiting(now))
+            .values(**_claim_values(reviewer.id, now))
             .returning(OpinionRequest),
             execution_options={"populate_existing": True},
         )
         if claimed is not None:
+            record(
+                session,
+                actor_id=reviewer.id,
+                action="case.claimed",
+                request_id=claimed.id,
+                details={"how": "next"},
+            )
             return claimed
-        exists_any = select(OpinionRequest.id).where(submitted, *filters).exists()
-        if not session.scalar(select(exists_any)):
+        any_left = select(OpinionRequest.id).where(waiting(now), *filters).exists()
+        if not session.scalar(select(any_left)):
             return None
     return None
+
+
+def _next_candidate(filters: Sequence[ColumnElement[bool]], now: datetime) -> Any:
+    order = (OpinionRequest.priority.desc(), OpinionRequest.submitted_at, OpinionRequest.id)
+
+    def first(name: str, where: ColumnElement[bool] | TextClause) -> Any:
+        return (
+            select(OpinionRequest.id, OpinionRequest.priority, OpinionRequest.submitted_at)
+            .where(where, *filters)
+            .order_by(*order)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .cte(name)
+        )
+
+    submitted = first("first_submitted", text(SUBMITTED))  # literal: SQLite's partial index
+    lapsed = first("first_lapsed", and_(text(IN_REVIEW), OpinionRequest.claim_expires_at < now))
+    both = union_all(select(submitted), select(lapsed)).subquery("candidates")
+    return (
+        select(both.c.id)
+        .order_by(both.c.priority.desc(), both.c.submitted_at, both.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def claim(session: Session, *, reviewer: Account, request: OpinionRequest) -> OpinionRequest:
@@ -223,7 +229,8 @@ def reassign(
 
 
 def release_lapsed(session: Session) -> int:
-    """Put cases whose lease lapsed back to `submitted` (run before listing the queue)."""
+    """Put cases whose lease lapsed back to `submitted` (`imwu queue release-lapsed`: tidiness
+    only, since claims and the queue page already treat a lapsed claim as waiting)."""
     now = utcnow()
     result = session.execute(
         update(OpinionRequest)

@@ -34,20 +34,25 @@ def job_offer_text(session: Session, *, request_id: str) -> str | None:
     return "\n".join(texts) if texts else None
 
 
-def run_and_store(
-    session: Session, *, request: OpinionRequest, actor_id: str | None, today: date
-) -> TriageResult:
-    """Triage the request as it stands, store the findings as a new run, set stream and
-    priority on the request, and record the run in the audit trail."""
-    reference = load_reference()
+def evaluate(session: Session, *, request: OpinionRequest, today: date) -> TriageResult:
+    """Triage the request as it stands (reads only: callers run it before their first write, so
+    no lock is held while the rules run)."""
     context = TriageContext(
         content=RequestContent.model_validate(request.content),
-        reference=reference,
+        reference=load_reference(),
         present_kinds=present_kinds(session, request_id=request.id),
         job_offer_text=job_offer_text(session, request_id=request.id),
         today=today,
     )
-    result = run_triage(context, urgent_business_days=get_settings().urgent_business_days)
+    return run_triage(context, urgent_business_days=get_settings().urgent_business_days)
+
+
+def store(
+    session: Session, *, request: OpinionRequest, result: TriageResult, actor_id: str | None
+) -> TriageResult:
+    """Store the findings as a new run, set stream and priority on the request, and record the
+    run in the audit trail."""
+    reference = load_reference()
     run = request.triage_run + 1
     session.add_all(
         TriageFinding(
