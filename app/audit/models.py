@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.clock import utcnow
 from app.db import Base
+from app.intake.models import OpinionRequest
 
 
 class AuditEvent(Base):
@@ -17,7 +18,7 @@ class AuditEvent(Base):
 
     chain_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    request_id: Mapped[str | None] = mapped_column(ForeignKey("opinion_request.id"), index=True)
+    request_id: Mapped[str | None] = mapped_column(ForeignKey(OpinionRequest.id), index=True)
     actor_id: Mapped[str | None] = mapped_column(String(36))
     action: Mapped[str] = mapped_column(String(60))
     subject_type: Mapped[str] = mapped_column(String(30))

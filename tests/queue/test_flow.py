@@ -186,7 +186,9 @@ def test_a_letter_checks_offline_and_public_verification_shows_only_what_an_offi
     body = t11_body()
     case = submitted_case(client, rep, body)
     reviewer = accounts.make("reviewer")
-    version = client.post(f"/api/v1/requests/{case['id']}/claim", headers=reviewer).json()["version"]
+    version = client.post(f"/api/v1/requests/{case['id']}/claim", headers=reviewer).json()[
+        "version"
+    ]
     assert decide(client, reviewer, case["id"], version=version).status_code == 201
     [letter] = client.get(f"/api/v1/requests/{case['id']}/letters", headers=rep).json()
     pdf = client.get(f"/api/v1/requests/{case['id']}/letter", headers=rep).content
@@ -208,9 +210,15 @@ def test_the_holder_previews_the_letter_before_deciding_and_nothing_is_issued(
     case = submitted_case(client, rep, body)
     reviewer = accounts.make("reviewer")
     claimed = client.post(f"/api/v1/requests/{case['id']}/claim", headers=reviewer).json()
-    payload = {"outcome": "positive", "exemption_code": "T11", "conditions": ["Only at Ottawa."],
-               "letter_language": "fr"}
-    preview = client.post(f"/api/v1/requests/{case['id']}/decision/preview", json=payload, headers=reviewer)
+    payload = {
+        "outcome": "positive",
+        "exemption_code": "T11",
+        "conditions": ["Only at Ottawa."],
+        "letter_language": "fr",
+    }
+    preview = client.post(
+        f"/api/v1/requests/{case['id']}/decision/preview", json=payload, headers=reviewer
+    )
     assert preview.status_code == 200
     assert preview.headers["content-type"] == "application/pdf"
     text = PdfReader(io.BytesIO(preview.content)).pages[0].extract_text()
@@ -222,5 +230,7 @@ def test_the_holder_previews_the_letter_before_deciding_and_nothing_is_issued(
     assert after["version"] == claimed["version"]
     assert client.get(f"/api/v1/requests/{case['id']}/letters", headers=reviewer).json() == []
     other = accounts.make("reviewer")
-    refused = client.post(f"/api/v1/requests/{case['id']}/decision/preview", json=payload, headers=other)
+    refused = client.post(
+        f"/api/v1/requests/{case['id']}/decision/preview", json=payload, headers=other
+    )
     assert refused.status_code == 403
