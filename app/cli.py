@@ -27,6 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
     with startup_lock():
         upgrade()
         _bootstrap_admin()
+        _sign_pending_checkpoints()
     file_store().ensure()
     uvicorn.run(
         "app.main:create_app",
@@ -62,6 +63,19 @@ def _bootstrap_admin() -> None:
         flush=True,
     )
     del account
+
+
+def _sign_pending_checkpoints() -> None:
+    """The migration to per-case chains writes checkpoint 1 unsigned: the first start checks it
+    against the events and signs it (app/audit/checkpoints.py). A tampered trail is reported,
+    not signed, and the service still starts."""
+    from app.audit.checkpoints import AuditTampered, sign_pending
+
+    try:
+        with get_sessionmaker().begin() as session:
+            sign_pending(session)
+    except AuditTampered as exc:
+        print(f"audit: pending checkpoint not signed: {exc}", file=sys.stderr, flush=True)
 
 
 def _migrate(_args: argparse.Namespace) -> int:
