@@ -8,8 +8,8 @@ wait on each other. Events without a case (accounts, tokens) chain per account
 
 Why at the end: `record()` only queues the event on the session. A `before_commit` hook appends
 the queued events of each chain (sorted by chain id, so two transactions touching the same chains
-lock them in the same order): one UPDATE that locks the head and reserves the sequence numbers,
-then the rows and the new head. The head is therefore locked for the last few statements and the
+lock them in the same order): one upsert that locks the head (or creates it) and reserves the
+sequence numbers, then the rows and the new head (one statement on PostgreSQL). The head is therefore locked for the last few statements and the
 COMMIT, never across rendering, triage, inspection or file I/O.
 
 What proves that no whole chain was dropped or rewritten is the signed checkpoint
@@ -143,24 +143,16 @@ def _drop_pending(session: Session, previous_transaction: SessionTransaction) ->
 
 
 def _reserve(session: Session, chain_id: str, count: int) -> tuple[int, str]:
-    """Lock the chain's head and move it `count` places on: the last reserved number and the
-    hash before them. A new chain's head is created first (race-free: ON CONFLICT DO NOTHING)."""
-    bump = (
-        update(AuditChain)
-        .where(AuditChain.chain_id == chain_id)
-        .values(seq=AuditChain.seq + count)
-        .returning(AuditChain.seq, AuditChain.hash)
-    )
-    head = session.execute(bump).one_or_none()
-    if head is None:
-        dialect = session.get_bind().dialect.name
-        upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(
-            upsert(AuditChain)
-            .values(chain_id=chain_id, seq=0, hash=GENESIS)
-            .on_conflict_do_nothing(index_elements=["chain_id"])
-        )
-        head = session.execute(bump).one()
+    """Lock the chain's head and move it `count` places on, in one statement (a new chain's head
+    is created at `count`): the last reserved number and the hash before the reserved events."""
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = upsert(AuditChain).values(chain_id=chain_id, seq=count, hash=GENESIS)
+    head = session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["chain_id"], set_={"seq": AuditChain.seq + statement.excluded.seq}
+        ).returning(AuditChain.seq, AuditChain.hash)
+    ).one()
     return int(head[0]), str(head[1])
 
 
@@ -199,8 +191,13 @@ def _append(session: Session, chain_id: str, events: list[_Pending]) -> None:
         )
         prev = digest
         after_commit(session, _announcer(chain_id, seq, item))
+    new_head = update(AuditChain).where(AuditChain.chain_id == chain_id).values(hash=prev)
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: the rows go in through a data-modifying CTE of the head's UPDATE.
+        session.execute(new_head.add_cte(insert(AuditEvent).values(rows).cte("appended")))
+        return
     session.execute(insert(AuditEvent), rows)
-    session.execute(update(AuditChain).where(AuditChain.chain_id == chain_id).values(hash=prev))
+    session.execute(new_head)
 
 
 def _announcer(chain_id: str, seq: int, item: _Pending) -> Any:
