@@ -9,7 +9,8 @@ wait on each other. Events without a case (accounts, tokens) chain per account
 Why at the end: `record()` only queues the event on the session. A `before_commit` hook appends
 the queued events of each chain (sorted by chain id, so two transactions touching the same chains
 lock them in the same order): one upsert that locks the head (or creates it) and reserves the
-sequence numbers, then the rows and the new head (one statement on PostgreSQL). The head is therefore locked for the last few statements and the
+sequence numbers, then the rows and the new head (one statement on PostgreSQL). The head is
+therefore locked for the last few statements and the
 COMMIT, never across rendering, triage, inspection or file I/O.
 
 What proves that no whole chain was dropped or rewritten is the signed checkpoint
@@ -25,9 +26,10 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
@@ -142,22 +144,39 @@ def _drop_pending(session: Session, previous_transaction: SessionTransaction) ->
         session.info.pop(_PENDING, None)
 
 
-def _reserve(session: Session, chain_id: str, count: int) -> tuple[int, str]:
-    """Lock the chain's head and move it `count` places on, in one statement (a new chain's head
-    is created at `count`): the last reserved number and the hash before the reserved events."""
-    dialect = session.get_bind().dialect.name
+@cache
+def _statements(dialect: str) -> tuple[Any, Any, Any]:
+    """The append's statements, built once per dialect with bound parameters (Core: they run on
+    every write of the service, and building them cost more than running them).
+
+    - reserve: one upsert that locks the chain's head (or creates it at `count`) and moves it
+      `count` places on, returning the last reserved number and the hash before them;
+    - one event: on PostgreSQL its row goes in through a data-modifying CTE of the head's UPDATE
+      (one round trip); elsewhere two statements;
+    - the head's UPDATE alone."""
     upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = upsert(AuditChain).values(chain_id=chain_id, seq=count, hash=GENESIS)
-    head = session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["chain_id"], set_={"seq": AuditChain.seq + statement.excluded.seq}
-        ).returning(AuditChain.seq, AuditChain.hash)
-    ).one()
-    return int(head[0]), str(head[1])
+    values = upsert(AuditChain).values(
+        chain_id=bindparam("b_chain_id"), seq=bindparam("b_count"), hash=GENESIS
+    )
+    reserve = values.on_conflict_do_update(
+        index_elements=["chain_id"], set_={"seq": AuditChain.seq + values.excluded.seq}
+    ).returning(AuditChain.seq, AuditChain.hash)
+    head = (
+        update(AuditChain)
+        .where(AuditChain.chain_id == bindparam("head_chain_id"))
+        .values(hash=bindparam("head_hash"))
+    )
+    row = insert(AuditEvent).values(
+        {c.name: bindparam(f"e_{c.name}", type_=c.type) for c in AuditEvent.__table__.columns}
+    )
+    one_event = head.add_cte(row.cte("appended")) if dialect == "postgresql" else None
+    return reserve, head, one_event
 
 
 def _append(session: Session, chain_id: str, events: list[_Pending]) -> None:
-    last, prev = _reserve(session, chain_id, len(events))
+    connection = session.connection()
+    reserve, head, one_event = _statements(connection.dialect.name)
+    last, prev = connection.execute(reserve, {"b_chain_id": chain_id, "b_count": len(events)}).one()
     rows = []
     for seq, item in enumerate(events, start=last - len(events) + 1):
         digest = event_hash(
@@ -191,13 +210,12 @@ def _append(session: Session, chain_id: str, events: list[_Pending]) -> None:
         )
         prev = digest
         after_commit(session, _announcer(chain_id, seq, item))
-    new_head = update(AuditChain).where(AuditChain.chain_id == chain_id).values(hash=prev)
-    if session.get_bind().dialect.name == "postgresql":
-        # One round trip: the rows go in through a data-modifying CTE of the head's UPDATE.
-        session.execute(new_head.add_cte(insert(AuditEvent).values(rows).cte("appended")))
+    new_head = {"head_chain_id": chain_id, "head_hash": prev}
+    if one_event is not None and len(rows) == 1:
+        connection.execute(one_event, {**{f"e_{k}": v for k, v in rows[0].items()}, **new_head})
         return
-    session.execute(insert(AuditEvent), rows)
-    session.execute(new_head)
+    connection.execute(insert(AuditEvent), rows)
+    connection.execute(head, new_head)
 
 
 def _announcer(chain_id: str, seq: int, item: _Pending) -> Any:

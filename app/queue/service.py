@@ -7,9 +7,21 @@ statement is its own twin because `BEGIN IMMEDIATE` serializes writers (app/db.p
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, TextClause, and_, or_, select, text, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    TextClause,
+    and_,
+    bindparam,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
@@ -26,7 +38,7 @@ def _lease_end(now: datetime) -> datetime:
     return now + timedelta(hours=get_settings().claim_hours)
 
 
-def waiting(now: datetime) -> ColumnElement[bool]:
+def waiting(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Cases a reviewer may take: submitted, or in review under a lease that has lapsed."""
     return and_(
         text(OPEN_CASES),  # literal, so SQLite can use the partial queue index
@@ -59,17 +71,18 @@ def claim_next(
     released by being claimed (nothing releases it on a read). One statement: the first entry of
     the `submitted` partial index and the first lapsed claim (from the lease-expiry index), each
     `FOR UPDATE SKIP LOCKED`, and the better of the two is claimed by a conditional UPDATE."""
-    filters = [OpinionRequest.stream.in_(streams)] if streams else []
-    if languages:
-        filters.append(OpinionRequest.language.in_(languages))
+    statement, exists = _claim_next_statements(bool(streams), bool(languages))
     for _ in range(MAX_CLAIM_ATTEMPTS):
         now = utcnow()
+        parameters = {
+            "now": now,
+            "lease_end": _lease_end(now),
+            "reviewer_id": reviewer.id,
+            "streams": list(streams),
+            "languages": list(languages),
+        }
         claimed: OpinionRequest | None = session.scalar(
-            update(OpinionRequest)
-            .where(OpinionRequest.id == _next_candidate(filters, now), waiting(now))
-            .values(**_claim_values(reviewer.id, now))
-            .returning(OpinionRequest),
-            execution_options={"populate_existing": True},
+            statement, parameters, execution_options={"populate_existing": True}
         )
         if claimed is not None:
             record(
@@ -80,13 +93,22 @@ def claim_next(
                 details={"how": "next"},
             )
             return claimed
-        any_left = select(OpinionRequest.id).where(waiting(now), *filters).exists()
-        if not session.scalar(select(any_left)):
+        if not session.scalar(exists, parameters):
             return None
     return None
 
 
-def _next_candidate(filters: Sequence[ColumnElement[bool]], now: datetime) -> Any:
+@cache
+def _claim_next_statements(streams: bool, languages: bool) -> tuple[Any, Any]:
+    """The claim and its "anything left?" check, built once per filter shape with bound
+    parameters (`now`, `lease_end`, `reviewer_id`, `streams`, `languages`): a claim is on every
+    reviewer's path, and building and keying the statement cost more than running it."""
+    now = bindparam("now", type_=OpinionRequest.claim_expires_at.type)
+    filters: list[ColumnElement[bool]] = []
+    if streams:
+        filters.append(OpinionRequest.stream.in_(bindparam("streams", expanding=True)))
+    if languages:
+        filters.append(OpinionRequest.language.in_(bindparam("languages", expanding=True)))
     order = (OpinionRequest.priority.desc(), OpinionRequest.submitted_at, OpinionRequest.id)
 
     def first(name: str, where: ColumnElement[bool] | TextClause) -> Any:
@@ -102,12 +124,26 @@ def _next_candidate(filters: Sequence[ColumnElement[bool]], now: datetime) -> An
     submitted = first("first_submitted", text(SUBMITTED))  # literal: SQLite's partial index
     lapsed = first("first_lapsed", and_(text(IN_REVIEW), OpinionRequest.claim_expires_at < now))
     both = union_all(select(submitted), select(lapsed)).subquery("candidates")
-    return (
+    candidate = (
         select(both.c.id)
         .order_by(both.c.priority.desc(), both.c.submitted_at, both.c.id)
         .limit(1)
         .scalar_subquery()
     )
+    claim = (
+        update(OpinionRequest)
+        .where(OpinionRequest.id == candidate, waiting(now))
+        .values(
+            status=RequestStatus.IN_REVIEW,
+            claimed_by_id=bindparam("reviewer_id"),
+            claim_expires_at=bindparam("lease_end", type_=OpinionRequest.claim_expires_at.type),
+            version=OpinionRequest.version + 1,
+            updated_at=now,
+        )
+        .returning(OpinionRequest)
+    )
+    exists = select(select(OpinionRequest.id).where(waiting(now), *filters).exists())
+    return claim, exists
 
 
 def claim(session: Session, *, reviewer: Account, request: OpinionRequest) -> OpinionRequest:
