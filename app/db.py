@@ -112,9 +112,10 @@ def make_engine(url: str) -> Engine:
 class _SqliteTransactions:
     """On SQLite, readers never wait and writers wait only for writers.
 
-    Every transaction starts as a deferred `BEGIN`: a read snapshot (WAL), no lock, no gate. At
-    its first statement that is not a SELECT (or when `writing()` asks), the read snapshot is
-    ended and the transaction becomes `BEGIN IMMEDIATE` behind an in-process gate, so writers of
+    A transaction whose first statement is a SELECT starts as a deferred `BEGIN`: a read snapshot
+    (WAL), no lock, no gate. At its first statement that is not a SELECT (or when `writing()`
+    asks), the read snapshot is ended and the transaction becomes `BEGIN IMMEDIATE` behind an
+    in-process gate (a transaction that writes first starts there at once), so writers of
     one process take turns through a lock that hands over at once instead of SQLite's sleeping
     busy handler (other processes still wait on busy_timeout). Work before the first write
     (authentication, loading the case, spooling and inspecting an upload, rendering a letter)
@@ -130,20 +131,26 @@ class _SqliteTransactions:
         self.lock = threading.Lock()
 
     def begin(self, conn: Connection) -> None:
-        _driver(conn).execute("BEGIN")
-        conn.info[_MODE_KEY] = "read"
+        """Nothing is sent yet: the first statement decides how the transaction starts."""
+        conn.info[_MODE_KEY] = "pending"
         conn.info[_UPGRADE_KEY] = self.upgrade
 
     def before_cursor_execute(
         self, conn: Connection, _cursor: Any, statement: str, *_args: Any
     ) -> None:
-        if conn.info.get(_MODE_KEY) == "read" and not _reads_only(statement):
+        mode = conn.info.get(_MODE_KEY)
+        if mode == "pending" and _reads_only(statement):
+            _driver(conn).execute("BEGIN")
+            conn.info[_MODE_KEY] = "read"
+        elif mode in ("pending", "read") and not _reads_only(statement):
             self.upgrade(conn)
 
     def upgrade(self, conn: Connection) -> None:
-        """End the read snapshot and hold SQLite's write lock until the end of the transaction."""
+        """End the read snapshot, if any, and hold SQLite's write lock until the end of the
+        transaction."""
         driver = _driver(conn)
-        driver.execute("COMMIT")  # nothing was written: this only ends the read snapshot
+        if conn.info.get(_MODE_KEY) == "read":
+            driver.execute("COMMIT")  # nothing was written: this only ends the read snapshot
         conn.info[_MODE_KEY] = None
         conn.info[_GATE_KEY] = self.lock.acquire(timeout=SQLITE_GATE_TIMEOUT_S)
         try:
@@ -190,7 +197,7 @@ def writing(session: Session) -> None:
     """Make the session's transaction a write transaction now (on SQLite: take the write lock
     before a read whose answer the coming write depends on, such as the audit chain's head)."""
     conn = session.connection()
-    if conn.info.get(_MODE_KEY) == "read":
+    if conn.info.get(_MODE_KEY) in ("pending", "read"):
         upgrade = conn.info.get(_UPGRADE_KEY)
         if upgrade is not None:
             upgrade(conn)

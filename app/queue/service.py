@@ -22,7 +22,8 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from app.audit.service import record
 from app.auth.models import Account, Role
@@ -81,10 +82,9 @@ def claim_next(
             "streams": list(streams),
             "languages": list(languages),
         }
-        claimed: OpinionRequest | None = session.scalar(
-            statement, parameters, execution_options={"populate_existing": True}
-        )
-        if claimed is not None:
+        row = session.connection().execute(statement, parameters).one_or_none()
+        if row is not None:
+            claimed = _attached(session, row._asdict())
             record(
                 session,
                 actor_id=reviewer.id,
@@ -96,6 +96,19 @@ def claim_next(
         if not session.scalar(exists, parameters):
             return None
     return None
+
+
+def _attached(session: Session, values: dict[str, Any]) -> OpinionRequest:
+    """The claimed row as a persistent, clean object of the session, without another query (the
+    UPDATE returned every column; the ORM's own UPDATE machinery costs more than the claim)."""
+    existing = session.identity_map.get(identity_key(OpinionRequest, values["id"]))
+    if existing is not None:
+        session.refresh(existing)
+        return existing
+    request = OpinionRequest(**values)
+    make_transient_to_detached(request)
+    session.add(request)
+    return request
 
 
 @cache
@@ -140,7 +153,7 @@ def _claim_next_statements(streams: bool, languages: bool) -> tuple[Any, Any]:
             version=OpinionRequest.version + 1,
             updated_at=now,
         )
-        .returning(OpinionRequest)
+        .returning(*OpinionRequest.__table__.columns)
     )
     exists = select(select(OpinionRequest.id).where(waiting(now), *filters).exists())
     return claim, exists
