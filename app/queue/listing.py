@@ -1,10 +1,11 @@
 """Reading the queue and the supervisors' figures."""
 
 from datetime import UTC, date, datetime
+from functools import cache
 from statistics import median
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, not_, or_, select, text
+from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.auth.models import Account
@@ -24,15 +25,19 @@ _SHIFT = 20
 20-bit field (at most about a million findings of one outcome per run)."""
 
 
-def _lapsed(now: datetime) -> ColumnElement[bool]:
+_NOW = bindparam("now", type_=OpinionRequest.claim_expires_at.type)
+_TODAY = bindparam("today", type_=InfoRequest.due_date.type)
+
+
+def _lapsed() -> ColumnElement[bool]:
     return and_(
-        OpinionRequest.status == RequestStatus.IN_REVIEW, OpinionRequest.claim_expires_at < now
+        OpinionRequest.status == RequestStatus.IN_REVIEW, OpinionRequest.claim_expires_at < _NOW
     )
 
 
-def _page_columns(now: datetime, today_: date) -> tuple[Any, ...]:
+def _page_columns() -> tuple[Any, ...]:
     """What a queue item shows, as the reader should see it: a lapsed claim is waiting."""
-    lapsed = _lapsed(now)
+    lapsed = _lapsed()
     packed = case(
         *((TriageFinding.outcome == o.value, 1 << (_SHIFT * n)) for n, o in enumerate(_OUTCOMES)),
         else_=0,
@@ -50,7 +55,7 @@ def _page_columns(now: datetime, today_: date) -> tuple[Any, ...]:
         .where(
             InfoRequest.request_id == OpinionRequest.id,
             InfoRequest.responded_at.is_(None),
-            InfoRequest.due_date < today_,
+            InfoRequest.due_date < _TODAY,
         )
         .exists()
     )
@@ -72,12 +77,50 @@ def _page_columns(now: datetime, today_: date) -> tuple[Any, ...]:
     )
 
 
-def _status_filter(status: RequestStatus, now: datetime) -> ColumnElement[bool]:
+def _status_filter(status: RequestStatus) -> ColumnElement[bool]:
     if status == RequestStatus.SUBMITTED:
-        return or_(OpinionRequest.status == RequestStatus.SUBMITTED, _lapsed(now))
+        return or_(OpinionRequest.status == RequestStatus.SUBMITTED, _lapsed())
     if status == RequestStatus.IN_REVIEW:
-        return and_(OpinionRequest.status == status, not_(_lapsed(now)))
+        return and_(OpinionRequest.status == status, not_(_lapsed()))
     return OpinionRequest.status == status
+
+
+@cache
+def _page_statement(
+    status: RequestStatus | None, stream: bool, language: bool, mine: bool, cursor: bool
+) -> Any:
+    """The page query for one shape of filters, built once; values are bound parameters."""
+    # The literal predicate lets SQLite prove the partial queue index applies (it cannot with
+    # bound parameters); PostgreSQL uses the index either way.
+    query = select(*_page_columns()).where(text(OPEN_CASES))
+    if status:
+        query = query.where(_status_filter(status))
+    if stream:
+        query = query.where(OpinionRequest.stream == bindparam("stream"))
+    if language:
+        query = query.where(OpinionRequest.language == bindparam("language"))
+    if mine:
+        query = query.where(
+            OpinionRequest.claimed_by_id == bindparam("account_id"), not_(_lapsed())
+        )
+    if cursor:
+        priority = bindparam("after_priority", type_=OpinionRequest.priority.type)
+        submitted = bindparam("after_submitted_at", type_=OpinionRequest.submitted_at.type)
+        last_id = bindparam("after_id", type_=OpinionRequest.id.type)
+        query = query.where(
+            or_(
+                OpinionRequest.priority < priority,
+                and_(OpinionRequest.priority == priority, OpinionRequest.submitted_at > submitted),
+                and_(
+                    OpinionRequest.priority == priority,
+                    OpinionRequest.submitted_at == submitted,
+                    OpinionRequest.id > last_id,
+                ),
+            )
+        )
+    return query.order_by(
+        OpinionRequest.priority.desc(), OpinionRequest.submitted_at, OpinionRequest.id
+    ).limit(bindparam("page_size"))
 
 
 def queue_page(
@@ -93,25 +136,19 @@ def queue_page(
 ) -> QueuePage:
     """Waiting and claimed cases, most urgent first, then the longest waiting: one query of the
     columns shown, the findings counts and the overdue flag folded in. Writes nothing."""
-    now, today_ = utcnow(), today()
-    # The literal predicate lets SQLite prove the partial queue index applies (it cannot with
-    # bound parameters); PostgreSQL uses the index either way.
-    query = select(*_page_columns(now, today_)).where(text(OPEN_CASES))
-    if status:
-        query = query.where(_status_filter(status, now))
-    if stream:
-        query = query.where(OpinionRequest.stream == stream)
-    if language:
-        query = query.where(OpinionRequest.language == language)
-    if mine:
-        query = query.where(OpinionRequest.claimed_by_id == account.id, not_(_lapsed(now)))
+    today_ = today()
+    parameters: dict[str, Any] = {
+        "now": utcnow(),
+        "today": today_,
+        "stream": stream,
+        "language": language,
+        "account_id": account.id,
+        "page_size": limit + 1,
+    }
     if cursor:
-        query = query.where(_after(cursor))
-    rows = session.execute(
-        query.order_by(
-            OpinionRequest.priority.desc(), OpinionRequest.submitted_at, OpinionRequest.id
-        ).limit(limit + 1)
-    ).all()
+        parameters.update(_after(cursor))
+    statement = _page_statement(status, bool(stream), bool(language), mine, bool(cursor))
+    rows = session.execute(statement, parameters).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -120,28 +157,20 @@ def queue_page(
     return QueuePage(items=[_item(row, today_) for row in rows], next_cursor=next_cursor)
 
 
-def _after(cursor: str):  # type: ignore[no-untyped-def]
+def _after(cursor: str) -> dict[str, Any]:
     priority, submitted_at, last_id = decode_cursor(cursor, 3)
     try:
         after = datetime.fromisoformat(str(submitted_at))
         priority = int(priority)
     except (TypeError, ValueError) as exc:
         raise ValidationFailed("The cursor is not valid") from exc
-    return or_(
-        OpinionRequest.priority < priority,
-        and_(OpinionRequest.priority == priority, OpinionRequest.submitted_at > after),
-        and_(
-            OpinionRequest.priority == priority,
-            OpinionRequest.submitted_at == after,
-            OpinionRequest.id > str(last_id),
-        ),
-    )
+    return {"after_priority": priority, "after_submitted_at": after, "after_id": str(last_id)}
 
 
 def _item(row: Row[Any], today_: date) -> QueueItem:
     packed = int(row.findings or 0)
     mask = (1 << _SHIFT) - 1
-    return QueueItem(
+    return QueueItem.model_construct(  # typed by the query: no second validation
         id=row.id,
         reference=row.reference,
         status=row.status,
