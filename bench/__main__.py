@@ -28,7 +28,7 @@ START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 
 def _sizes(quick: bool) -> dict[str, int]:
     if quick:
-        return {"letters": 30, "listing_rounds": 60, "claims": 500, "uploads": 32, "submits": 30}
+        return {"letters": 30, "listing_rounds": 60, "claims": 800, "uploads": 32, "submits": 30}
     return {"letters": 200, "listing_rounds": 300, "claims": 2000, "uploads": 160, "submits": 150}
 
 
@@ -46,7 +46,9 @@ def _section_listing(sizes: dict[str, int], work: Path) -> tuple[dict[str, Any],
 
 
 def _section_claims(sizes: dict[str, int], work: Path) -> tuple[dict[str, Any], list[Any]]:
-    pg = claims.run_postgres(work, cases=sizes["claims"])
+    pg = claims.run_postgres(
+        work, cases=sizes["claims"] // 2, rounds=2 if sizes["claims"] < 2000 else 3
+    )
     lite = claims.run_sqlite(work, cases=sizes["claims"])
     return {"postgresql": pg, "sqlite": lite}, claims.targets(pg, lite)
 
