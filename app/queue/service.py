@@ -278,10 +278,11 @@ def reassign(
 
 
 def release_lapsed(session: Session) -> int:
-    """Put cases whose lease lapsed back to `submitted` (`imwu queue release-lapsed`: tidiness
-    only, since claims and the queue page already treat a lapsed claim as waiting)."""
+    """Put cases whose lease lapsed back to `submitted`, each with a `case.released` event
+    (`imwu queue release-lapsed`: tidiness only, since claims and the queue page already treat
+    a lapsed claim as waiting)."""
     now = utcnow()
-    result = session.execute(
+    released = session.scalars(
         update(OpinionRequest)
         .where(text(IN_REVIEW), OpinionRequest.claim_expires_at < now)
         .values(
@@ -291,7 +292,15 @@ def release_lapsed(session: Session) -> int:
             version=OpinionRequest.version + 1,
             updated_at=now,
         )
+        .returning(OpinionRequest.id)
         .execution_options(synchronize_session=False)
-    )
-    count: int = result.rowcount  # type: ignore[attr-defined]
-    return count
+    ).all()
+    for request_id in released:
+        record(
+            session,
+            actor_id=None,
+            action="case.released",
+            request_id=request_id,
+            details={"how": "lapsed"},
+        )
+    return len(released)

@@ -1,6 +1,9 @@
 """Reads are reads: no GET changes a row or an ETag, a lapsed claim shows as waiting without being
 released, and a read does not wait for an open write transaction."""
 
+import json
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -102,6 +105,33 @@ class TestReadsWriteNothing:
         taken = client.post("/api/v1/queue/claim", json={}, headers=other)
         assert taken.status_code == 200
         assert (taken.json()["id"], taken.json()["version"]) == (case_id, held["version"] + 1)
+
+    def test_the_maintenance_command_releases_lapsed_claims_with_an_event(
+        self, client: TestClient, accounts: Accounts
+    ) -> None:
+        lapsed, held = _waiting_cases(accounts, 2)
+        holder, supervisor = accounts.make("reviewer"), accounts.make("supervisor")
+        version = claim(client, holder, lapsed).json()["version"]
+        claim(client, holder, held)
+        _lapse(lapsed)
+        done = subprocess.run(
+            [sys.executable, "-m", "app.cli", "queue", "release-lapsed"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == {"released": 1}
+        read = client.get(f"/api/v1/requests/{lapsed}", headers=supervisor).json()
+        assert (read["status"], read["claimed_by_id"], read["version"]) == (
+            "submitted",
+            None,
+            version + 1,
+        )
+        events = client.get(f"/api/v1/requests/{lapsed}/events", headers=supervisor).json()
+        assert (events[-1]["action"], events[-1]["details"]) == ("case.released", {"how": "lapsed"})
+        still = client.get(f"/api/v1/requests/{held}", headers=supervisor).json()
+        assert still["status"] == "in_review"
 
 
 class TestReadsDoNotWait:
