@@ -113,11 +113,11 @@ class _SqliteTransactions:
     """On SQLite, readers never wait and writers wait only for writers.
 
     A transaction whose first statement is a SELECT starts as a deferred `BEGIN`: a read snapshot
-    (WAL), no lock, no gate. At its first statement that is not a SELECT (or when `writing()`
-    asks), the read snapshot is ended and the transaction becomes `BEGIN IMMEDIATE` behind an
-    in-process gate (a transaction that writes first starts there at once), so writers of
-    one process take turns through a lock that hands over at once instead of SQLite's sleeping
-    busy handler (other processes still wait on busy_timeout). Work before the first write
+    (WAL), no lock, no gate. At its first statement that is not a SELECT, the read snapshot is
+    ended and the transaction becomes `BEGIN IMMEDIATE` behind an in-process gate (a transaction
+    that writes first starts there at once), so writers of one process take turns through a
+    lock that hands over at once instead of SQLite's sleeping busy handler (other processes
+    still wait on busy_timeout). Work before the first write
     (authentication, loading the case, spooling and inspecting an upload, rendering a letter)
     therefore holds nothing, and the write transaction lasts from the first write to COMMIT.
 
@@ -133,7 +133,6 @@ class _SqliteTransactions:
     def begin(self, conn: Connection) -> None:
         """Nothing is sent yet: the first statement decides how the transaction starts."""
         conn.info[_MODE_KEY] = "pending"
-        conn.info[_UPGRADE_KEY] = self.upgrade
 
     def before_cursor_execute(
         self, conn: Connection, _cursor: Any, statement: str, *_args: Any
@@ -193,19 +192,8 @@ def _reads_only(statement: str) -> bool:
     return statement.lstrip()[:7].upper() in ("SELECT ", "SELECT\n", "EXPLAIN")
 
 
-def writing(session: Session) -> None:
-    """Make the session's transaction a write transaction now (on SQLite: take the write lock
-    before a read whose answer the coming write depends on, such as the audit chain's head)."""
-    conn = session.connection()
-    if conn.info.get(_MODE_KEY) in ("pending", "read"):
-        upgrade = conn.info.get(_UPGRADE_KEY)
-        if upgrade is not None:
-            upgrade(conn)
-
-
 _GATE_KEY = "imwu_sqlite_writer_gate"
 _MODE_KEY = "imwu_sqlite_mode"
-_UPGRADE_KEY = "imwu_sqlite_upgrade"
 SQLITE_GATE_TIMEOUT_S = 30.0
 
 
