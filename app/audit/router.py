@@ -58,7 +58,7 @@ class CheckpointOut(BaseModel):
 @public_router.get("/checkpoints", response_model=list[CheckpointOut])
 def checkpoints(
     session: SessionDep,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[CheckpointOut]:
     """Signed checkpoints of the audit trail, newest first (`before` pages back). Public, like a
