@@ -33,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
         ensure_keys()  # first: production without keys stops before touching the database
         upgrade()
         _bootstrap_admin(settings.data_dir)
+        _sign_pending_checkpoints()
     get_store().ensure()
     options = {
         "factory": True,
@@ -77,6 +78,19 @@ def _bootstrap_admin(data_dir: Path) -> None:
             "(readable by this user only): keep it somewhere safe, then delete the file.",
             flush=True,
         )
+
+
+def _sign_pending_checkpoints() -> None:
+    """The migration to per-case chains writes checkpoint 1 unsigned: the first start checks it
+    against the events and signs it (app/audit/checkpoints.py). A tampered trail is reported,
+    not signed, and the service still starts."""
+    from app.audit.checkpoints import AuditTampered, sign_pending
+
+    try:
+        with get_sessionmaker().begin() as session:
+            sign_pending(session)
+    except AuditTampered as exc:
+        print(f"audit: pending checkpoint not signed: {exc}", file=sys.stderr, flush=True)
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -148,15 +162,39 @@ def _storage_migrate(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(_args: argparse.Namespace) -> int:
-    from app.audit.service import verify_chain
+    from app.audit.checkpoints import verify_checkpoints
+    from app.audit.service import verify_chains
+
+    with get_sessionmaker()() as session:
+        broken = verify_chains(session)
+        checked = verify_checkpoints(session)
+    broken = broken or checked.broken
+    if broken is None:
+        print(f"audit chains intact; {checked.checked} checkpoint(s) verified")
+        return 0
+    print(f"audit trail broken at {broken}", file=sys.stderr)
+    return 1
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    from app.audit.checkpoints import AuditTampered, checkpoint_now
+
+    try:
+        number = checkpoint_now(get_sessionmaker(), force=args.force)
+    except AuditTampered as exc:
+        print(f"audit checkpoint refused: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"checkpoint": number}))
+    return 0
+
+
+def _queue_release_lapsed(_args: argparse.Namespace) -> int:
+    from app.queue.service import release_lapsed
 
     with get_sessionmaker().begin() as session:
-        broken = verify_chain(session)
-    if broken is None:
-        print("audit chain intact")
-        return 0
-    print(f"audit chain broken at event {broken.seq}: {broken.reason}", file=sys.stderr)
-    return 1
+        count = release_lapsed(session)
+    print(json.dumps({"released": count}))
+    return 0
 
 
 def _purge(args: argparse.Namespace) -> int:
@@ -335,9 +373,19 @@ def build_parser() -> argparse.ArgumentParser:
     ).add_subparsers(dest="action", required=True, metavar="ACTION")
     audit.add_parser(
         "verify",
-        help="walk the audit chain; exit 1 at its first broken event",
+        help="check every case's chain and every signed checkpoint; exit 1 at the first broken "
+        "link",
         formatter_class=HELP,
     ).set_defaults(handler=_audit_verify)
+    checkpoint = audit.add_parser(
+        "checkpoint",
+        help="sign pending checkpoints, then seal every chain in a new signed checkpoint",
+        formatter_class=HELP,
+    )
+    checkpoint.add_argument(
+        "--force", action="store_true", help="write one even if no chain moved"
+    )
+    checkpoint.set_defaults(handler=_audit_checkpoint)
 
     keys = commands.add_parser(
         "keys",
@@ -380,6 +428,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load_cmd.set_defaults(handler=_reference_load)
 
+    queue = commands.add_parser(
+        "queue", help="queue maintenance", formatter_class=HELP
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    queue.add_parser(
+        "release-lapsed",
+        help="put cases whose claim lapsed back to `submitted` (claims and the queue already "
+        "treat them as waiting)",
+        formatter_class=HELP,
+    ).set_defaults(handler=_queue_release_lapsed)
     return parser
 
 

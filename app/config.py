@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(default=12, ge=1)
     notify_backoff_base_seconds: float = Field(default=30.0, ge=0)
     notify_backoff_max_seconds: float = Field(default=86400.0, ge=0)
+    audit_checkpoint_seconds: float = Field(
+        default=300, ge=0, description="How often `imwu serve` seals the audit chains (0: never)"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> "Settings":

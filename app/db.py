@@ -13,7 +13,16 @@ from functools import cache
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from app.config import get_settings
@@ -83,12 +92,13 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
         )
-        gate = _SqliteWriterGate()
+        transactions = _SqliteTransactions()
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", gate.begin)
-        event.listen(engine, "commit", gate.end)
-        event.listen(engine, "rollback", gate.end)
-        event.listen(engine.pool, "reset", gate.end_on_reset)
+        event.listen(engine, "begin", transactions.begin)
+        event.listen(engine, "before_cursor_execute", transactions.before_cursor_execute)
+        event.listen(engine, "commit", transactions.commit)
+        event.listen(engine, "rollback", transactions.rollback)
+        event.listen(engine.pool, "reset", transactions.end_on_reset)
         return engine
     return create_engine(
         url,
@@ -99,32 +109,74 @@ def make_engine(url: str) -> Engine:
     )
 
 
-class _SqliteWriterGate:
-    """Writers of one process take turns on SQLite through a lock, then `BEGIN IMMEDIATE`.
+class _SqliteTransactions:
+    """On SQLite, readers never wait and writers wait only for writers.
 
-    `BEGIN IMMEDIATE` (the documented pysqlite recipe) makes concurrent writers wait in turn
-    instead of failing to upgrade a read lock; but SQLite's busy handler waits by sleeping (1, 2,
-    5 ... 100 ms), which under 32 threads costs far more than the work. A lock in the process
-    hands over at once; other processes (the CLI, a second server) still wait on busy_timeout.
-    A connection that never commits or rolls back cannot hold the gate for ever: the pool's
-    reset releases it, and a waiter gives up on the gate (not on the database) after a while.
+    A transaction whose first statement is a SELECT starts as a deferred `BEGIN`: a read snapshot
+    (WAL), no lock, no gate. At its first statement that is not a SELECT, the read snapshot is
+    ended and the transaction becomes `BEGIN IMMEDIATE` behind an in-process gate (a transaction
+    that writes first starts there at once), so writers of one process take turns through a
+    lock that hands over at once instead of SQLite's sleeping busy handler (other processes
+    still wait on busy_timeout). Work before the first write
+    (authentication, loading the case, spooling and inspecting an upload, rendering a letter)
+    therefore holds nothing, and the write transaction lasts from the first write to COMMIT.
+
+    What was read before the switch comes from an earlier snapshot: every write that depends on
+    such a read is a conditional UPDATE (version, status, budget), as on PostgreSQL's READ
+    COMMITTED. The gate is released after COMMIT or ROLLBACK (by the pool's reset at the latest),
+    and a waiter gives up on the gate (not on the database) after a while.
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
 
-    def begin(self, conn: Any) -> None:
+    def begin(self, conn: Connection) -> None:
+        """Nothing is sent yet: the first statement decides how the transaction starts."""
+        conn.info[_MODE_KEY] = "pending"
+
+    def before_cursor_execute(
+        self, conn: Connection, _cursor: Any, statement: str, *_args: Any
+    ) -> None:
+        mode = conn.info.get(_MODE_KEY)
+        if mode == "pending" and _reads_only(statement):
+            _driver(conn).execute("BEGIN")
+            conn.info[_MODE_KEY] = "read"
+        elif mode in ("pending", "read") and not _reads_only(statement):
+            self.upgrade(conn)
+
+    def upgrade(self, conn: Connection) -> None:
+        """End the read snapshot, if any, and hold SQLite's write lock until the end of the
+        transaction."""
+        driver = _driver(conn)
+        if conn.info.get(_MODE_KEY) == "read":
+            driver.execute("COMMIT")  # nothing was written: this only ends the read snapshot
+        conn.info[_MODE_KEY] = None
         conn.info[_GATE_KEY] = self.lock.acquire(timeout=SQLITE_GATE_TIMEOUT_S)
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            driver.execute("BEGIN IMMEDIATE")
         except BaseException:
-            self.end(conn)
+            self._release(conn.info)
             raise
+        conn.info[_MODE_KEY] = "write"
 
-    def end(self, conn: Any) -> None:
-        self._release(conn.info)
+    def commit(self, conn: Connection) -> None:
+        self._end(conn, "COMMIT")
+
+    def rollback(self, conn: Connection) -> None:
+        self._end(conn, "ROLLBACK")
+
+    def _end(self, conn: Connection, verb: str) -> None:
+        """End the transaction here, then open the gate (the driver's own commit or rollback
+        that follows finds no transaction and does nothing)."""
+        try:
+            if _driver(conn).in_transaction:
+                _driver(conn).execute(verb)
+        finally:
+            conn.info.pop(_MODE_KEY, None)
+            self._release(conn.info)
 
     def end_on_reset(self, _dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
+        record.info.pop(_MODE_KEY, None)
         self._release(record.info)
 
     def _release(self, info: dict[Any, Any]) -> None:
@@ -132,7 +184,16 @@ class _SqliteWriterGate:
             self.lock.release()
 
 
+def _driver(conn: Connection) -> Any:
+    return conn.connection.driver_connection
+
+
+def _reads_only(statement: str) -> bool:
+    return statement.lstrip()[:7].upper() in ("SELECT ", "SELECT\n", "EXPLAIN")
+
+
 _GATE_KEY = "imwu_sqlite_writer_gate"
+_MODE_KEY = "imwu_sqlite_mode"
 SQLITE_GATE_TIMEOUT_S = 30.0
 
 

@@ -9,6 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.audit.checkpoints import CheckpointWriter
+from app.audit.router import public_router as audit_public_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.common.body_limit import BodyLimitMiddleware
@@ -17,7 +19,7 @@ from app.common.path_guard import ControlCharacterPathGuard
 from app.common.receive_timeout import ReceiveTimeoutMiddleware
 from app.common.security_headers import SecurityHeadersMiddleware
 from app.config import get_settings
-from app.db import get_engine
+from app.db import get_engine, get_sessionmaker
 from app.documents import sandbox
 from app.documents.router import router as documents_router
 from app.eligibility.reference import load_reference
@@ -49,11 +51,24 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     load_reference()
     current_signer()  # no signing key: stop here, with the message, not at the first letter
     sandbox.warm_up()
+    checkpoints = _checkpoint_writer()
     try:
         with notifications_worker():
             yield
     finally:
+        if checkpoints is not None:
+            checkpoints.stop()
         sandbox.shutdown()
+
+
+def _checkpoint_writer() -> CheckpointWriter | None:
+    """Every served process seals the audit chains periodically (app/audit/checkpoints.py)."""
+    interval = get_settings().audit_checkpoint_seconds
+    if interval <= 0:
+        return None
+    writer = CheckpointWriter(get_sessionmaker(), interval)
+    writer.start()
+    return writer
 
 
 def create_app() -> FastAPI:
@@ -84,6 +99,7 @@ def create_app() -> FastAPI:
         letters_router,
         audit_router,
         notifications_router,
+        audit_public_router,
     )
     for router in routers:
         app.include_router(router)

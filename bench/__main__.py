@@ -5,8 +5,9 @@ section's figures and a line per target (met / MISSED), and writes them with the
 bench/RESULTS.md between its `generated` markers (the analysis around them is kept). A quick run
 prints only, unless --output is given.
 
-Sections: letters, listing, claims, upload, submit, storage. Needs PostgreSQL (IMWU_BENCH_PG,
-default postgres@127.0.0.1:5432, trust auth): it creates and drops its own `imwu_bench_*` databases.
+Sections: letters, listing, claims, mixed, reads, upload, submit, storage. Needs PostgreSQL
+(IMWU_BENCH_PG, default postgres@127.0.0.1:5432, trust auth): it creates and drops its own
+`imwu_bench_*` databases.
 """
 
 import argparse
@@ -18,16 +19,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import claims, harness, letters, listing, storage, submit, upload
+from bench import claims, harness, letters, listing, mixed, reads, storage, submit, upload
 
-SECTIONS = ("letters", "listing", "claims", "upload", "submit", "storage")
+SECTIONS = ("letters", "listing", "claims", "mixed", "reads", "upload", "submit", "storage")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 
 
 def _sizes(quick: bool) -> dict[str, int]:
     if quick:
-        return {"letters": 30, "listing_rounds": 60, "claims": 500, "uploads": 32, "submits": 30}
+        return {"letters": 30, "listing_rounds": 60, "claims": 800, "uploads": 32, "submits": 30}
     return {"letters": 200, "listing_rounds": 300, "claims": 2000, "uploads": 160, "submits": 150}
 
 
@@ -45,13 +46,30 @@ def _section_listing(sizes: dict[str, int], work: Path) -> tuple[dict[str, Any],
 
 
 def _section_claims(sizes: dict[str, int], work: Path) -> tuple[dict[str, Any], list[Any]]:
-    pg = claims.run_postgres(work, cases=sizes["claims"])
+    pg = claims.run_postgres(
+        work, cases=sizes["claims"] // 2, rounds=2 if sizes["claims"] < 2000 else 3
+    )
     lite = claims.run_sqlite(work, cases=sizes["claims"])
     return {"postgresql": pg, "sqlite": lite}, claims.targets(pg, lite)
 
 
-def _served(work: Path, action: Callable[[harness.Server, str], dict[str, Any]]) -> dict[str, Any]:
-    with harness.pg_database("served") as url, harness.Server(url, work) as server:
+def _section_mixed(sizes: dict[str, int], work: Path) -> tuple[dict[str, Any], list[Any]]:
+    result = mixed.run(work, quick=sizes["claims"] < 2000)
+    return result, mixed.targets(result)
+
+
+def _section_reads(sizes: dict[str, int], work: Path) -> tuple[dict[str, Any], list[Any]]:
+    result = reads.run(work, quick=sizes["claims"] < 2000)
+    return result, reads.targets(result)
+
+
+def _served(
+    work: Path, action: Callable[[harness.Server, str], dict[str, Any]], workers: int = 1
+) -> dict[str, Any]:
+    with (
+        harness.pg_database("served") as url,
+        harness.Server(url, work, workers=workers) as server,
+    ):
         made = harness.run_tool(
             "bench.accounts", ["representative", "1", "Bench Employer"], env=server.env, timeout=120
         )
@@ -59,10 +77,17 @@ def _served(work: Path, action: Callable[[harness.Server, str], dict[str, Any]])
 
 
 def _section_upload(sizes: dict[str, int], work: Path) -> tuple[dict[str, Any], list[Any]]:
-    result = _served(
-        work, lambda server, token: upload.run(server, token, uploads=sizes["uploads"])
-    )
-    return result, upload.targets(result)
+    result = {
+        f"w{workers}": _served(
+            work / f"w{workers}",
+            lambda server, token: upload.run(server, token, uploads=sizes["uploads"]),
+            workers=workers,
+        )
+        for workers in (1, 2)
+    }
+    rows = upload.targets(result["w1"], "1 worker")
+    rows += upload.targets(result["w2"], "--workers 2")
+    return result, rows
 
 
 def _section_submit(sizes: dict[str, int], work: Path) -> tuple[dict[str, Any], list[Any]]:
@@ -79,6 +104,8 @@ RUNNERS = {
     "letters": _section_letters,
     "listing": _section_listing,
     "claims": _section_claims,
+    "mixed": _section_mixed,
+    "reads": _section_reads,
     "upload": _section_upload,
     "submit": _section_submit,
     "storage": _section_storage,

@@ -125,7 +125,9 @@ class Quiet:
         return f"load average {load}, machine {self.busy:.0%} busy without the bench{waited}"
 
 
-def wait_for_quiet(max_busy: float = 0.25, max_wait_s: float = 120) -> Quiet:
+def wait_for_quiet(
+    max_busy: float = 0.25, max_wait_s: float = float(os.environ.get("IMWU_BENCH_MAX_WAIT", 120))
+) -> Quiet:
     """Wait until other processes (other agents' tests) leave the CPUs mostly idle.
 
     The load average lags a minute behind and counts our own previous section, so the check is
@@ -194,8 +196,9 @@ def libpq_dsn(sqlalchemy_url: str) -> str:
 
 @contextlib.contextmanager
 def pg_database(label: str) -> Iterator[str]:
-    """A new, empty database `imwu_bench_<label>_<pid>`, dropped afterwards; yields its URL."""
-    name = f"imwu_bench_{label}_{os.getpid()}"
+    """A new, empty database `<prefix>_<label>_<pid>`, dropped afterwards; yields its URL (the
+    prefix is IMWU_BENCH_DB_PREFIX, default `imwu_bench`)."""
+    name = f"{os.environ.get('IMWU_BENCH_DB_PREFIX', 'imwu_bench')}_{label}_{os.getpid()}"
     with psycopg.connect(admin_dsn("postgres"), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
@@ -246,8 +249,9 @@ def free_port() -> int:
 class Server:
     """`imwu serve` in a subprocess (bench/server.py: its code path, plus a discard endpoint)."""
 
-    def __init__(self, database_url: str, workdir: Path) -> None:
+    def __init__(self, database_url: str, workdir: Path, *, workers: int = 1) -> None:
         self.workdir = workdir
+        self.workers = workers
         self.env = app_env(database_url, workdir / "storage")
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -258,9 +262,14 @@ class Server:
         return self.process.pid
 
     def __enter__(self) -> "Server":
-        log = (self.workdir / "server.log").open("wb")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = (self.workdir / f"server-{self.port}.log").open("wb")
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "bench.server", "--port", str(self.port)],
+            [
+                PYTHON,
+                *("-m", "bench.server", "--port", str(self.port)),
+                *("--workers", str(self.workers)),
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -269,7 +278,7 @@ class Server:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited; see {self.workdir / 'server.log'}")
+                raise RuntimeError(f"the server exited; see its log in {self.workdir}")
             with contextlib.suppress(OSError):
                 if Http(self.port).get("/healthz")[0] == 200:
                     return self
@@ -347,15 +356,17 @@ def multipart(
 class Prober:
     """GETs a path again and again on its own connection while a load runs; keeps latencies."""
 
-    def __init__(self, port: int, path: str = "/healthz", pause_s: float = 0.01) -> None:
-        self.port, self.path, self.pause_s = port, path, pause_s
+    def __init__(
+        self, port: int, path: str = "/healthz", pause_s: float = 0.01, token: str | None = None
+    ) -> None:
+        self.port, self.path, self.pause_s, self.token = port, path, pause_s, token
         self.timed: list[tuple[float, float]] = []  # (when sent, seconds)
         self.failures = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        client = Http(self.port)
+        client = Http(self.port, self.token)
         while not self._stop.is_set():
             sent = time.perf_counter()
             try:

@@ -117,8 +117,11 @@ def upload_clients(
     }
 
 
-def claim_clients(port: int, tokens: list[str], concurrency: int) -> dict[str, Any]:
-    """`concurrency` clients call POST /api/v1/queue/claim until the queue answers 204."""
+def claim_clients(
+    port: int, tokens: list[str], concurrency: int, path: str = "/api/v1/queue/claim"
+) -> dict[str, Any]:
+    """`concurrency` clients POST to `path` (the claim endpoint, or the bare one) until it
+    answers 204."""
     claimed: list[str] = []
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
@@ -127,7 +130,7 @@ def claim_clients(port: int, tokens: list[str], concurrency: int) -> dict[str, A
         http = Http(port, tokens[index % len(tokens)])
         while True:
             status, answer, seconds = http.request(
-                "POST", "/api/v1/queue/claim", b"{}", {"Content-Type": "application/json"}
+                "POST", path, b"{}", {"Content-Type": "application/json"}
             )
             statuses[status] += 1
             if status != 200:

@@ -125,11 +125,14 @@ def _submit(result: dict[str, Any]) -> list[str]:
 def _claims(result: dict[str, Any]) -> list[str]:
     pg, lite = result["postgresql"], result["sqlite"]
     rows = []
-    for database, data, keys in (
-        ("PostgreSQL", pg, ("raw", "api", "service", "naive")),
-        ("SQLite", lite, ("service", "naive")),
+    keys = ["raw", "naive"] + [
+        k for k in pg if k.startswith(("api_", "bare_")) and isinstance(pg[k], dict)
+    ]
+    for database, data, chosen in (
+        ("PostgreSQL", pg, keys),
+        ("SQLite", lite, ["service_1", "service_32", "naive"]),
     ):
-        for key in keys:
+        for key in chosen:
             r = data[key]
             latency = r.get("latency_ms")
             rows.append(
@@ -145,9 +148,12 @@ def _claims(result: dict[str, Any]) -> list[str]:
                 ]
             )
     return [
-        f"{pg['threads']} threads drain {pg['cases']:,} submitted cases (each run from the same "
-        f"vacuumed state). API / raw = **{pg['ratio']:.0%}**; service layer / raw = "
-        f"**{pg['service_ratio']:.0%}**.",
+        f"Each run drains {pg['cases']:,} submitted cases on PostgreSQL (from the same vacuumed "
+        f"state) and {lite['cases']:,} on SQLite. API / bare endpoint: "
+        f"**{pg['bare_ratio_w1']:.2f}** (1 worker), **{pg['bare_ratio_w2']:.2f}** (2 workers); "
+        f"API / raw SQL: {pg['raw_ratio_w1']:.2f} and {pg['raw_ratio_w2']:.2f}; 16 clients / 1: "
+        f"**{pg['scaling_w1']:.2f}x** and **{pg['scaling_w2']:.2f}x**. SQLite path: "
+        "`app.queue.service.claim_next` + COMMIT, one session per thread, in one process, no HTTP.",
         "",
         *_table(
             [
@@ -178,14 +184,15 @@ def _listing(result: dict[str, Any]) -> list[str]:
     for key in ("postgresql", "sqlite"):
         data = result[key]
         for size, s in data["sizes"].items():
-            page, endpoint = s["queue_page_ms"], s["endpoint_work_ms"]
+            page, bare = s["queue_page_ms"], s["bare_scan_ms"]
             rows.append(
                 [
                     key,
                     f"{int(size):,}",
                     _f(s["seed_s"]),
                     f"{_f(page['p50'], 2)} / {_f(page['p95'], 2)}",
-                    f"{_f(endpoint['p50'], 2)} / {_f(endpoint['p95'], 2)}",
+                    f"{_f(bare['p50'], 2)} / {_f(bare['p95'], 2)}",
+                    f"{page['p95'] / bare['p95']:.2f}x",
                 ]
             )
     lines += _table(
@@ -194,7 +201,8 @@ def _listing(result: dict[str, Any]) -> list[str]:
             "cases",
             "bulk insert s",
             "queue_page p50 / p95 ms",
-            "release_lapsed + queue_page + commit p50 / p95 ms",
+            "bare index scan p50 / p95 ms",
+            "page / bare (p95)",
         ],
         rows,
     )
@@ -206,13 +214,6 @@ def _listing(result: dict[str, Any]) -> list[str]:
             "",
             "```",
             result[key]["sizes"][largest]["plan"],
-            "```",
-            "",
-            f"`release_lapsed` (run by GET /api/v1/queue before the page) on {key} at "
-            f"{int(largest):,} cases:",
-            "",
-            "```",
-            result[key]["sizes"][largest]["release_lapsed_plan"],
             "```",
         ]
     return lines
@@ -231,6 +232,25 @@ def _letters(result: dict[str, Any]) -> list[str]:
     ]
 
 
+def _uploads(result: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for key, label in (("w1", "`imwu serve`, 1 worker"), ("w2", "`imwu serve --workers 2`")):
+        lines += ["", f"#### {label}", "", *_upload(result[key])]
+    return lines
+
+
+def _mixed(result: dict[str, Any]) -> list[str]:
+    from bench.mixed import markdown
+
+    return markdown(result)
+
+
+def _reads(result: dict[str, Any]) -> list[str]:
+    from bench.reads import markdown
+
+    return markdown(result)
+
+
 def _storage(result: dict[str, Any]) -> list[str]:
     from bench.storage import render as render_storage
 
@@ -238,7 +258,9 @@ def _storage(result: dict[str, Any]) -> list[str]:
 
 
 SECTION_RENDERERS = {
-    "upload": ("Upload: 4 MiB PDFs, 8 concurrent clients", _upload),
+    "upload": ("Upload: 4 MiB PDFs, 8 concurrent clients", _uploads),
+    "mixed": ("Mixed writes on different cases, PostgreSQL", _mixed),
+    "reads": ("An authenticated GET under load, SQLite", _reads),
     "submit": ("Submit with triage", _submit),
     "claims": ("Claims", _claims),
     "listing": ("Queue listing", _listing),

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
 
 from app.auth.models import Account, Organization
 from app.common.form import FORM_EDITION, RequestContent
@@ -225,3 +225,63 @@ def analyze(url: str) -> None:
     with engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
     engine.dispose()
+
+
+def as_drafts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same cases as drafts (nothing submitted, an empty document budget)."""
+    return [
+        {
+            **row,
+            "status": "draft",
+            "version": 1,
+            "documents_bytes_used": 0,
+            "declarant_name": None,
+            "submitted_at": None,
+            "stream": None,
+            "triage_run": 0,
+            "priority": 0,
+            "priority_reasons": [],
+            "due_date": None,
+            "claimed_by_id": None,
+            "claim_expires_at": None,
+            "decided_at": None,
+        }
+        for row in rows
+    ]
+
+
+def document_rows(drafts: Iterable[dict[str, Any]], kinds: Sequence[str]) -> list[dict[str, Any]]:
+    """One small stored-document row per kind and draft (rows only: submit reads the kinds and
+    the job offer's extracted text, never the files)."""
+    rows = []
+    for draft in drafts:
+        for kind in kinds:
+            rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "request_id": draft["id"],
+                    "kind": kind,
+                    "display_name": f"{kind}.pdf",
+                    "media_type": "application/pdf",
+                    "size_bytes": 1000,
+                    "sha256": uuid.uuid4().hex * 2,
+                    "pages": 1,
+                    "width": None,
+                    "height": None,
+                    "text": "Offer of employment" if kind == "job_offer" else None,
+                    "uploaded_by_id": draft["created_by_id"],
+                    "created_at": draft["created_at"],
+                }
+            )
+    return rows
+
+
+def account_ids(url: str, role: str) -> tuple[str, str | None]:
+    """The id and organization of the first account with this role (made by bench.accounts)."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Account.id, Account.organization_id).where(Account.role == role).limit(1)
+        ).one()
+    engine.dispose()
+    return str(row[0]), row[1]

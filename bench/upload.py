@@ -146,26 +146,26 @@ def run(server: Server, token: str, *, uploads: int) -> dict[str, Any]:
     return results
 
 
-def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+def targets(results: dict[str, Any], server: str) -> list[dict[str, Any]]:
     service, discard = results["service"], results["discard"]
     ratio = results["throughput_ratio"]
     per_upload = service["rss_above_idle_per_upload_mib"]
     p99 = service["healthz_ms"]["p99"]
     return [
         {
-            "target": "upload throughput >= 60% of the bare endpoint",
+            "target": f"{server}: upload throughput >= 60% of the bare endpoint",
             "measured": f"{ratio:.0%} ({service['mib_per_s']:.1f} against "
             f"{discard['mib_per_s']:.1f} MiB/s)",
             "met": ratio >= TARGET_THROUGHPUT,
         },
         {
-            "target": "peak memory above idle <= 24 MiB per concurrent upload (RSS, tree)",
+            "target": f"{server}: peak memory above idle <= 24 MiB per concurrent upload (RSS)",
             "measured": f"{per_upload:.1f} MiB (PSS {service['pss_above_idle_per_upload_mib']:.1f}"
             f", server process alone {service['server_rss_above_idle_per_upload_mib']:.1f})",
             "met": per_upload <= TARGET_MIB_PER_UPLOAD,
         },
         {
-            "target": "/healthz p99 < 50 ms during uploads",
+            "target": f"{server}: /healthz p99 < 50 ms during uploads",
             "measured": f"{p99:.1f} ms (p50 {service['healthz_ms']['p50']:.1f}, "
             f"n={service['healthz_ms']['n']})",
             "met": p99 < TARGET_HEALTHZ_P99_MS,

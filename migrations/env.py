@@ -54,9 +54,11 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = make_engine(_url())
-    with engine.connect() as conn:
-        _run(conn)
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+    finally:
+        engine.dispose()  # also when a migration fails: no connection left to the collector
 
 
 def run_migrations_offline() -> None:

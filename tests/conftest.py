@@ -20,6 +20,8 @@ os.environ["IMWU_ENVIRONMENT"] = "test"
 os.environ["IMWU_SIGNING_KEYS_DIR"] = str(_TMP / "keys")
 # Tests drive the notification worker themselves (tests/notifications); no thread per app.
 os.environ["IMWU_NOTIFY_WORKER_IN_SERVE"] = "false"
+# Tests write audit checkpoints themselves (tests/audit); no background writer races them.
+os.environ["IMWU_AUDIT_CHECKPOINT_SECONDS"] = "0"
 
 from app.auth.models import Role  # noqa: E402
 from app.auth.schemas import AccountCreate  # noqa: E402

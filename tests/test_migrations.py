@@ -1,8 +1,10 @@
 """Migrations upgrade an empty database to the models, and step down and up with data present."""
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
+from sqlalchemy.orm import Session
 
 from app.db import UNCOMPARED_INDEXES, Base, include_in_comparison, make_engine
 from app.migrate import alembic_config, downgrade, upgrade
@@ -323,7 +326,7 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-_BEFORE_VERSIONS = "d9e4b1a7c2f5"
+_BEFORE_VERSIONS = "7d2c4e1a9b30"
 _SEED_A_LETTER = [
     "INSERT INTO organization (id, name, created_at) VALUES ('o', 'Org', CURRENT_TIMESTAMP)",
     "INSERT INTO account (id, role, name, email, organization_id, created_at)"
@@ -382,3 +385,137 @@ def test_reference_versions_keep_letters_and_the_queue_indexes(empty_database: s
     finally:
         engine.dispose()
     downgrade(empty_database, _BEFORE_VERSIONS)
+
+
+PER_CASE_CHAINS = "7d2c4e1a9b30"
+BEFORE_PER_CASE_CHAINS = "d9e4b1a7c2f5"
+
+
+def _old_hash(prev_hash: str, seq: int, event: dict[str, Any]) -> str:
+    """The single chain's formula before per-case chains (app/audit/service.py at ec57083)."""
+    content = {"seq": seq, **event}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def _seed_single_chain(engine: Engine) -> list[tuple[str | None, str]]:
+    """Two cases and an event without a case, interleaved on the old single chain."""
+    now = datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO organization (id, name, created_at) VALUES ('org', 'Org', :now)"),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO account (id, role, name, email, organization_id, created_at) "
+                "VALUES ('rep', 'representative', 'Rep', 'rep@example.com', 'org', :now)"
+            ),
+            {"now": now},
+        )
+        for n, case_id in enumerate(("case-a", "case-b")):
+            connection.execute(
+                text(
+                    "INSERT INTO opinion_request (id, reference, organization_id, created_by_id, "
+                    "status, version, form_edition, language, content, documents_bytes_used, "
+                    "created_at, updated_at) VALUES (:id, :ref, 'org', 'rep', 'draft', 1, "
+                    "'2018-01', 'en', '{}', 0, :now, :now)"
+                ),
+                {"id": case_id, "ref": f"IMWU-2026-00000{n}", "now": now},
+            )
+        order = [
+            ("case-a", "request.created"),
+            ("case-b", "request.created"),
+            (None, "account.created"),
+            ("case-a", "request.edited"),
+            ("case-b", "request.withdrawn"),
+            ("case-a", "request.edited"),
+        ]
+        previous = "0" * 64
+        for seq, (case_id, action) in enumerate(order, start=1):
+            at = now + timedelta(seconds=seq)
+            event = {
+                "request_id": case_id,
+                "actor_id": "rep",
+                "action": action,
+                "subject_type": "request" if case_id else "account",
+                "subject_id": case_id or "rep",
+                "details": {"n": seq, "sections": ["work"]},
+                "created_at": at.isoformat(timespec="microseconds"),
+            }
+            digest = _old_hash(previous, seq, event)
+            connection.execute(
+                text(
+                    "INSERT INTO audit_event (seq, request_id, actor_id, action, subject_type, "
+                    "subject_id, details, created_at, prev_hash, hash) VALUES (:seq, :request_id,"
+                    " :actor_id, :action, :subject_type, :subject_id, :details, :at, :prev, :hash)"
+                ),
+                {
+                    **event,
+                    "seq": seq,
+                    "details": json.dumps(event["details"]),
+                    "at": at,
+                    "prev": previous,
+                    "hash": digest,
+                },
+            )
+            previous = digest
+        connection.execute(
+            text("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, :seq, :hash)"),
+            {"seq": len(order), "hash": previous},
+        )
+    return [(case_id, action) for case_id, action in order]
+
+
+def test_the_single_chain_is_rechained_per_case_and_sealed(empty_database: str) -> None:
+    from app.audit.checkpoints import sign_pending, verify_checkpoints
+    from app.audit.service import verify_chains
+
+    upgrade(empty_database, BEFORE_PER_CASE_CHAINS)
+    engine = make_engine(empty_database)
+    try:
+        order = _seed_single_chain(engine)
+        upgrade(empty_database, PER_CASE_CHAINS)
+        with Session(engine) as session:
+            chains = session.execute(
+                text("SELECT chain_id, seq, action FROM audit_event ORDER BY chain_id, seq")
+            ).all()
+            assert [tuple(c) for c in chains] == [
+                ("account:rep", 1, "account.created"),
+                ("case-a", 1, "request.created"),
+                ("case-a", 2, "request.edited"),
+                ("case-a", 3, "request.edited"),
+                ("case-b", 1, "request.created"),
+                ("case-b", 2, "request.withdrawn"),
+            ]
+            assert verify_chains(session) is None
+            unsigned = verify_checkpoints(session).broken
+            assert unsigned is not None
+            assert str(unsigned).startswith("checkpoint 1: not signed yet")
+            assert sign_pending(session) == [1]
+            session.commit()
+            assert verify_checkpoints(session).broken is None
+            sealed = session.execute(text("SELECT size FROM audit_checkpoint")).scalar_one()
+            assert sealed == 3
+        downgrade(empty_database, BEFORE_PER_CASE_CHAINS)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT request_id, action FROM audit_event ORDER BY seq")
+            ).all()
+        assert [tuple(r) for r in rows] == order
+        upgrade(empty_database, PER_CASE_CHAINS)  # the downgraded chain is intact again
+    finally:
+        engine.dispose()
+
+
+def test_a_broken_single_chain_is_not_resealed(empty_database: str) -> None:
+    upgrade(empty_database, BEFORE_PER_CASE_CHAINS)
+    engine = make_engine(empty_database)
+    try:
+        _seed_single_chain(engine)
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE audit_event SET action = 'x' WHERE seq = 4"))
+        with pytest.raises(RuntimeError, match="broken at event 4"):
+            upgrade(empty_database, PER_CASE_CHAINS)
+    finally:
+        engine.dispose()

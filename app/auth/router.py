@@ -22,7 +22,7 @@ def read_me(account: CurrentAccount) -> Account:
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(403, 422),
 )
-def create_account(data: AccountCreate, session: SessionDep, _admin: Admin) -> AccountCreated:
+def create_account(data: AccountCreate, session: SessionDep, admin: Admin) -> AccountCreated:
     """Create an account (admins only). The token in the answer is shown once."""
-    account, token = service.create_account(session, data=data)
+    account, token = service.create_account(session, data=data, actor_id=admin.id)
     return AccountCreated(**AccountOut.model_validate(account).model_dump(), token=token)

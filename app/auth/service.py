@@ -11,6 +11,7 @@ import secrets
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.audit.service import record
 from app.auth.models import Account, ApiToken, Organization, Role
 from app.auth.schemas import AccountCreate
 from app.common.clock import utcnow
@@ -57,8 +58,11 @@ def _organization(session: Session, *, name: str) -> Organization:
     return organization
 
 
-def create_account(session: Session, *, data: AccountCreate) -> tuple[Account, str]:
-    """Create an account with its first token. Representatives must name an organization."""
+def create_account(
+    session: Session, *, data: AccountCreate, actor_id: str | None = None
+) -> tuple[Account, str]:
+    """Create an account with its first token. Representatives must name an organization.
+    Recorded in the account's own audit chain (`account:<id>`): no case, no shared head."""
     if data.role == Role.REPRESENTATIVE and not data.organization:
         raise ValidationFailed("A representative belongs to an organization")
     if data.role != Role.REPRESENTATIVE and data.organization:
@@ -76,6 +80,14 @@ def create_account(session: Session, *, data: AccountCreate) -> tuple[Account, s
     )
     session.add(account)
     session.flush()
+    record(
+        session,
+        actor_id=actor_id,
+        action="account.created",
+        subject_type="account",
+        subject_id=account.id,
+        details={"role": str(data.role)},
+    )
     return account, issue_token(session, account=account)
 
 

@@ -45,7 +45,7 @@ from app.problems import (
 )
 from app.revisions.paths import changed_pointers
 from app.revisions.scope import check_fields, open_scope
-from app.revisions.service import freeze
+from app.revisions.service import freeze, judge
 from app.triage.calendar import due_date
 from app.triage.engine import entry_date
 
@@ -343,6 +343,7 @@ def submit(
             extra={"validation": result.model_dump(mode="json")},
         )
     now = utcnow()
+    judged = judge(session, request=request, today=now.date())
     transition(
         session,
         request=request,
@@ -360,7 +361,7 @@ def submit(
     )
     record(session, actor_id=actor_id, action="request.submitted", request_id=request.id)
     emit(session, "request.submitted", request=request)
-    freeze(session, request=request, actor_id=actor_id, today=now.date())
+    freeze(session, request=request, actor_id=actor_id, judged=judged)
     return request, result
 
 

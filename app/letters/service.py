@@ -5,6 +5,7 @@ file and the certificate chain in its signature: the PDF and the CA certificate
 (`GET /api/v1/letters/certificates`) suffice to check it offline, e.g. with poppler's `pdfsig`.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, TypeVar
 
@@ -15,6 +16,7 @@ from app.audit.service import record
 from app.auth.models import Account
 from app.common.clock import utcnow
 from app.common.form import RequestContent
+from app.common.ids import new_id
 from app.config import get_settings
 from app.eligibility.reference import ReferenceData
 from app.eligibility.versions import active_reference
@@ -157,17 +159,54 @@ def signed_letter_pdf(facts: LetterFacts) -> SignedPdf:
     )
 
 
+@dataclass(frozen=True)
+class PreparedLetter:
+    """A letter rendered, signed and stored as an object under its id before its transaction
+    writes anything: those are the slow parts, and nothing is locked meanwhile. Its row comes
+    with the decision (`_store`); if that transaction rolls back, the object is removed."""
+
+    letter_id: str
+    facts: LetterFacts
+    signed: SignedPdf
+
+
+def prepare_letter(
+    session: Session,
+    request: OpinionRequest,
+    decision: Decision,
+    *,
+    content: RequestContent,
+    reference: ReferenceData,
+    supersedes: str | None = None,
+) -> PreparedLetter:
+    """The letter of a decision on the revision `content`, with a fresh verification code."""
+    facts = _facts(
+        request,
+        decision,
+        content=content,
+        code=new_verification_code(),
+        issued_on=utcnow().date(),
+        supersedes=supersedes,
+        reference=reference,
+    )
+    signed = signed_letter_pdf(facts)
+    letter_id = new_id()
+    persist_pdf(session, letter_id=letter_id, pdf=signed.pdf)
+    return PreparedLetter(letter_id, facts, signed)
+
+
 def _store(
     session: Session,
     *,
     request: OpinionRequest,
     decision: Decision,
-    facts: LetterFacts,
+    prepared: PreparedLetter,
     issued_by: Account,
     reference_version: str,
 ) -> Letter:
-    signed = signed_letter_pdf(facts)
+    facts, signed = prepared.facts, prepared.signed
     letter = Letter(
+        id=prepared.letter_id,
         request_id=request.id,
         decision_id=decision.id,
         verification_code=facts.verification_code,
@@ -184,7 +223,6 @@ def _store(
     )
     session.add(letter)
     session.flush()
-    persist_pdf(session, letter_id=letter.id, pdf=signed.pdf)
     record(
         session,
         actor_id=issued_by.id,
@@ -226,28 +264,18 @@ def issue_letter(
     *,
     request: OpinionRequest,
     decision: Decision,
-    content: RequestContent,
-    reference: ReferenceData,
+    prepared: PreparedLetter,
+    reference_version: str,
     issued_by: Account,
 ) -> Letter:
-    """Render, sign and store the letter of a decision on the revision `content`, with the
-    reference data version the decision was checked against."""
-    facts = _facts(
-        request,
-        decision,
-        content=content,
-        code=new_verification_code(),
-        issued_on=utcnow().date(),
-        supersedes=None,
-        reference=reference,
-    )
+    """Store the letter of a decision, prepared beforehand by `prepare_letter`."""
     letter = _store(
         session,
         request=request,
         decision=decision,
-        facts=facts,
+        prepared=prepared,
         issued_by=issued_by,
-        reference_version=reference.version,
+        reference_version=reference_version,
     )
     emit(session, "letter.issued", request=request, subject=letter)
     return letter
@@ -317,13 +345,7 @@ def reissue(
     request = session.get(OpinionRequest, letter.request_id)
     if decision is None or request is None:
         raise NotFound("The letter's decision is missing")
-    changed = session.execute(
-        update(Letter)
-        .where(Letter.id == letter.id, Letter.status == "valid")
-        .values(status="superseded")
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if letter.status != "valid":  # fail fast; the conditional UPDATE below settles races
         raise LetterRevoked("Only a valid letter can be corrected")
     reference = active_reference(session, exact=True)
     if decision.exemption_code not in reference.codes:
@@ -333,20 +355,27 @@ def reissue(
     if language is not None:
         decision.letter_language = language
     revision = revision_of_decision(session, request_id=request.id, number=decision.revision)
-    facts = _facts(
+    prepared = prepare_letter(
+        session,
         request,
         decision,
         content=RequestContent.model_validate(revision.content),
-        code=new_verification_code(),
-        issued_on=utcnow().date(),
-        supersedes=letter.verification_code,
         reference=reference,
+        supersedes=letter.verification_code,
     )
+    changed = session.execute(
+        update(Letter)
+        .where(Letter.id == letter.id, Letter.status == "valid")
+        .values(status="superseded")
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise LetterRevoked("Only a valid letter can be corrected")
     new = _store(
         session,
         request=request,
         decision=decision,
-        facts=facts,
+        prepared=prepared,
         issued_by=supervisor,
         reference_version=reference.version,
     )

@@ -14,7 +14,7 @@ from app.eligibility.versions import active_reference
 from app.intake.models import OpinionRequest, RequestStatus
 from app.intake.service import check_version, transition
 from app.letters.models import Letter
-from app.letters.service import issue_letter, preview_letter
+from app.letters.service import issue_letter, prepare_letter, preview_letter
 from app.notifications.outbox import emit
 from app.problems import (
     DecisionBlocked,
@@ -73,6 +73,8 @@ def decide(
         reference=reference,
         if_match=if_match,
     )
+    # Rendered, signed and stored before the first write: nothing is locked meanwhile.
+    prepared = prepare_letter(session, request, draft, content=content, reference=reference)
     now = utcnow()
     transition(
         session,
@@ -105,8 +107,8 @@ def decide(
         session,
         request=request,
         decision=decision,
-        content=content,
-        reference=reference,
+        prepared=prepared,
+        reference_version=reference.version,
         issued_by=reviewer,
     )
     return decision, letter

@@ -19,7 +19,7 @@ from app.queue.models import InfoRequest
 from app.queue.schemas import InfoRequestCreate
 from app.queue.service import _lease_end, require_holder
 from app.revisions.paths import UnknownPath, to_pointer, touches_identity
-from app.revisions.service import freeze
+from app.revisions.service import freeze, judge
 from app.triage.calendar import add_business_days, business_days_between
 
 
@@ -138,6 +138,7 @@ def respond(
     now = utcnow()
     paused = business_days_between(info.created_at.date(), now.date())
     due = add_business_days(request.due_date, paused) if request.due_date else None
+    judged = judge(session, request=request, today=now.date())
     changed = session.execute(
         update(OpinionRequest)
         .where(
@@ -168,7 +169,7 @@ def respond(
         subject_id=info.id,
         details={"paused_business_days": paused},
     )
-    freeze(session, request=request, actor_id=account.id, today=now.date(), info_request_id=info.id)
+    freeze(session, request=request, actor_id=account.id, judged=judged, info_request_id=info.id)
     return info
 
 

@@ -58,8 +58,8 @@ def list_queue(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> QueuePage:
-    """Waiting and claimed cases by priority, then submission time; lapsed claims return first."""
-    service.release_lapsed(session)
+    """Waiting and claimed cases by priority, then submission time. A claim whose lease lapsed
+    shows as waiting (`submitted`, no holder); reading the queue changes nothing."""
     return listing.queue_page(
         session,
         account=account,

@@ -7,10 +7,23 @@ statement is its own twin because `BEGIN IMMEDIATE` serializes writers (app/db.p
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    TextClause,
+    and_,
+    bindparam,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from app.audit.service import record
 from app.auth.models import Account, Role
@@ -26,7 +39,7 @@ def _lease_end(now: datetime) -> datetime:
     return now + timedelta(hours=get_settings().claim_hours)
 
 
-def waiting(now: datetime) -> ColumnElement[bool]:
+def waiting(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Cases a reviewer may take: submitted, or in review under a lease that has lapsed."""
     return and_(
         text(OPEN_CASES),  # literal, so SQLite can use the partial queue index
@@ -55,53 +68,95 @@ def claim_next(
 ) -> OpinionRequest | None:
     """Give the reviewer the most urgent waiting case of the asked streams, or None.
 
-    The pick reads the `submitted` partial index in claim order. Only when nothing is found are
-    lapsed claims put back to `submitted` (an indexed UPDATE) and the pick tried once more."""
-    filters = [OpinionRequest.stream.in_(streams)] if streams else []
-    if languages:
-        filters.append(OpinionRequest.language.in_(languages))
-    claimed = _claim_first_submitted(session, reviewer=reviewer, filters=filters)
-    if claimed is None and release_lapsed(session):
-        claimed = _claim_first_submitted(session, reviewer=reviewer, filters=filters)
-    if claimed is not None:
-        record(
-            session,
-            actor_id=reviewer.id,
-            action="case.claimed",
-            request_id=claimed.id,
-            details={"how": "next"},
-        )
-    return claimed
-
-
-def _claim_first_submitted(
-    session: Session, *, reviewer: Account, filters: Sequence[ColumnElement[bool]]
-) -> OpinionRequest | None:
-    submitted = text(SUBMITTED)  # literal, so SQLite can use the partial index
+    Waiting means submitted, or claimed under a lease that has lapsed: the lapsed claim is
+    released by being claimed (nothing releases it on a read). One statement: the first entry of
+    the `submitted` partial index and the first lapsed claim (from the lease-expiry index), each
+    `FOR UPDATE SKIP LOCKED`, and the better of the two is claimed by a conditional UPDATE."""
+    statement, exists = _claim_next_statements(bool(streams), bool(languages))
     for _ in range(MAX_CLAIM_ATTEMPTS):
-        candidate = (
-            select(OpinionRequest.id)
-            .where(submitted, *filters)
-            .order_by(
-                OpinionRequest.priority.desc(), OpinionRequest.submitted_at, OpinionRequest.id
+        now = utcnow()
+        parameters = {
+            "now": now,
+            "lease_end": _lease_end(now),
+            "reviewer_id": reviewer.id,
+            "streams": list(streams),
+            "languages": list(languages),
+        }
+        row = session.connection().execute(statement, parameters).one_or_none()
+        if row is not None:
+            claimed = _attached(session, row._asdict())
+            record(
+                session,
+                actor_id=reviewer.id,
+                action="case.claimed",
+                request_id=claimed.id,
+                details={"how": "next"},
             )
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        claimed: OpinionRequest | None = session.scalar(
-            update(OpinionRequest)
-            .where(OpinionRequest.id == candidate, submitted)
-            .values(**_claim_values(reviewer.id, utcnow()))
-            .returning(OpinionRequest),
-            execution_options={"populate_existing": True},
-        )
-        if claimed is not None:
             return claimed
-        exists_any = select(OpinionRequest.id).where(submitted, *filters).exists()
-        if not session.scalar(select(exists_any)):
+        if not session.scalar(exists, parameters):
             return None
     return None
+
+
+def _attached(session: Session, values: dict[str, Any]) -> OpinionRequest:
+    """The claimed row as a persistent, clean object of the session, without another query (the
+    UPDATE returned every column; the ORM's own UPDATE machinery costs more than the claim)."""
+    existing = session.identity_map.get(identity_key(OpinionRequest, values["id"]))
+    if existing is not None:
+        session.refresh(existing)
+        return existing
+    request = OpinionRequest(**values)
+    make_transient_to_detached(request)
+    session.add(request)
+    return request
+
+
+@cache
+def _claim_next_statements(streams: bool, languages: bool) -> tuple[Any, Any]:
+    """The claim and its "anything left?" check, built once per filter shape with bound
+    parameters (`now`, `lease_end`, `reviewer_id`, `streams`, `languages`): a claim is on every
+    reviewer's path, and building and keying the statement cost more than running it."""
+    now = bindparam("now", type_=OpinionRequest.claim_expires_at.type)
+    filters: list[ColumnElement[bool]] = []
+    if streams:
+        filters.append(OpinionRequest.stream.in_(bindparam("streams", expanding=True)))
+    if languages:
+        filters.append(OpinionRequest.language.in_(bindparam("languages", expanding=True)))
+    order = (OpinionRequest.priority.desc(), OpinionRequest.submitted_at, OpinionRequest.id)
+
+    def first(name: str, where: ColumnElement[bool] | TextClause) -> Any:
+        return (
+            select(OpinionRequest.id, OpinionRequest.priority, OpinionRequest.submitted_at)
+            .where(where, *filters)
+            .order_by(*order)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .cte(name)
+        )
+
+    submitted = first("first_submitted", text(SUBMITTED))  # literal: SQLite's partial index
+    lapsed = first("first_lapsed", and_(text(IN_REVIEW), OpinionRequest.claim_expires_at < now))
+    both = union_all(select(submitted), select(lapsed)).subquery("candidates")
+    candidate = (
+        select(both.c.id)
+        .order_by(both.c.priority.desc(), both.c.submitted_at, both.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    claim = (
+        update(OpinionRequest)
+        .where(OpinionRequest.id == candidate, waiting(now))
+        .values(
+            status=RequestStatus.IN_REVIEW,
+            claimed_by_id=bindparam("reviewer_id"),
+            claim_expires_at=bindparam("lease_end", type_=OpinionRequest.claim_expires_at.type),
+            version=OpinionRequest.version + 1,
+            updated_at=now,
+        )
+        .returning(*OpinionRequest.__table__.columns)
+    )
+    exists = select(select(OpinionRequest.id).where(waiting(now), *filters).exists())
+    return claim, exists
 
 
 def claim(session: Session, *, reviewer: Account, request: OpinionRequest) -> OpinionRequest:
@@ -223,9 +278,11 @@ def reassign(
 
 
 def release_lapsed(session: Session) -> int:
-    """Put cases whose lease lapsed back to `submitted` (run before listing the queue)."""
+    """Put cases whose lease lapsed back to `submitted`, each with a `case.released` event
+    (`imwu queue release-lapsed`: tidiness only, since claims and the queue page already treat
+    a lapsed claim as waiting)."""
     now = utcnow()
-    result = session.execute(
+    released = session.scalars(
         update(OpinionRequest)
         .where(text(IN_REVIEW), OpinionRequest.claim_expires_at < now)
         .values(
@@ -235,7 +292,15 @@ def release_lapsed(session: Session) -> int:
             version=OpinionRequest.version + 1,
             updated_at=now,
         )
+        .returning(OpinionRequest.id)
         .execution_options(synchronize_session=False)
-    )
-    count: int = result.rowcount  # type: ignore[attr-defined]
-    return count
+    ).all()
+    for request_id in released:
+        record(
+            session,
+            actor_id=None,
+            action="case.released",
+            request_id=request_id,
+            details={"how": "lapsed"},
+        )
+    return len(released)

@@ -6,6 +6,7 @@ edits a revision; after a decision no state can freeze one (only a draft is subm
 open information request is answered).
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -25,7 +26,24 @@ from app.revisions.schemas import (
     RevisionOut,
     RevisionSummary,
 )
-from app.triage.service import run_and_store, stored_findings
+from app.triage.engine import TriageResult
+from app.triage.service import store, stored_findings, triage
+
+
+@dataclass(frozen=True)
+class Judged:
+    """Triage of a request as it stands, on the reference version named, not yet stored."""
+
+    result: TriageResult
+    reference_version: str
+
+
+def judge(session: Session, *, request: OpinionRequest, today: date) -> Judged:
+    """Triage the request on the active reference data, storing nothing: submit and answer run
+    it before their first write, so no lock is held while the rules run."""
+    reference = active_reference(session, exact=True)
+    result = triage(session, request=request, reference=reference, today=today)
+    return Judged(result, reference.version)
 
 
 def freeze(
@@ -33,12 +51,13 @@ def freeze(
     *,
     request: OpinionRequest,
     actor_id: str,
-    today: date,
+    judged: Judged,
     info_request_id: str | None = None,
 ) -> RequestRevision:
     """Freeze the request as it stands as its next revision: the form, every document with its
-    SHA-256, the reference-data version and a new triage run on them. The audit records what
-    changed since the revision before (paths and document ids, no values)."""
+    SHA-256, the reference-data version and the triage run `judged` (made on them before the
+    transaction wrote). The audit records what changed since the revision before (paths and
+    document ids, no values)."""
     documents = [
         {
             "id": d.id,
@@ -49,14 +68,19 @@ def freeze(
         }
         for d in list_documents(session, request_id=request.id)
     ]
-    reference = active_reference(session, exact=True)
-    run_and_store(session, request=request, actor_id=actor_id, today=today, reference=reference)
+    store(
+        session,
+        request=request,
+        result=judged.result,
+        reference_version=judged.reference_version,
+        actor_id=actor_id,
+    )
     revision = RequestRevision(
         request_id=request.id,
         number=request.revision + 1,
         content=dict(request.content),
         documents=documents,
-        reference_version=reference.version,
+        reference_version=judged.reference_version,
         triage_run=request.triage_run,
         info_request_id=info_request_id,
         created_by_id=actor_id,

@@ -40,8 +40,9 @@ def job_offer_text(session: Session, *, request_id: str) -> str | None:
 def triage(
     session: Session, *, request: OpinionRequest, reference: ReferenceData, today: date
 ) -> TriageResult:
-    """Triage the request as it stands on `reference`, storing nothing (a dry run of a
-    reference update compares this with the stored findings)."""
+    """Triage the request as it stands on `reference`, storing nothing. Reads only: callers run
+    it before their first write, so no lock is held while the rules run (and a dry run of a
+    reference update compares it with the stored findings)."""
     context = TriageContext(
         content=RequestContent.model_validate(request.content),
         reference=reference,
@@ -61,10 +62,28 @@ def run_and_store(
     reference: ReferenceData | None = None,
 ) -> TriageResult:
     """Triage the request as it stands (on the active reference set unless `reference` is
-    given), store the findings as a new run, set stream and priority on the request, and record
-    the run in the audit trail."""
+    given) and store the run (`store`)."""
     reference = reference or active_reference(session, exact=True)
     result = triage(session, request=request, reference=reference, today=today)
+    return store(
+        session,
+        request=request,
+        result=result,
+        reference_version=reference.version,
+        actor_id=actor_id,
+    )
+
+
+def store(
+    session: Session,
+    *,
+    request: OpinionRequest,
+    result: TriageResult,
+    reference_version: str,
+    actor_id: str | None,
+) -> TriageResult:
+    """Store the findings of `result` (judged on `reference_version`) as a new run, set stream
+    and priority on the request, and record the run in the audit trail."""
     run = request.triage_run + 1
     session.add_all(
         TriageFinding(
@@ -76,7 +95,7 @@ def run_and_store(
             message_en=finding.message.en,
             message_fr=finding.message.fr,
             fields=list(finding.fields),
-            reference_version=reference.version,
+            reference_version=reference_version,
         )
         for position, finding in enumerate(result.findings)
     )
@@ -95,7 +114,7 @@ def run_and_store(
             "stream": result.stream,
             "priority": result.priority.score,
             "outcomes": dict(counts),
-            "reference_version": reference.version,
+            "reference_version": reference_version,
         },
     )
     emit(session, "request.triaged", request=request, subject=result)

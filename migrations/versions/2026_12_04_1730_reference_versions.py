@@ -1,7 +1,7 @@
 """reference data versions; letters keep their version
 
 Revision ID: 5e1d7a93c4b2
-Revises: d9e4b1a7c2f5
+Revises: 7d2c4e1a9b30
 Create Date: 2026-12-04 17:30:00+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e1d7a93c4b2"
-down_revision: str | None = "d9e4b1a7c2f5"
+down_revision: str | None = "7d2c4e1a9b30"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

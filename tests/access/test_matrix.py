@@ -136,6 +136,7 @@ TABLE = [
     Row("GET", R + "/letters", "decided",                      (401, 401, 200, 404, 200, 200, 200, 403)),
     Row("GET", R + "/decision", "decided",                     (401, 401, 200, 404, 200, 200, 200, 403)),
     Row("GET", "/api/v1/letters/certificates", "none",         (200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/api/v1/audit/checkpoints", "none",            (200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/api/v1/letters/verify/{code}", "decided",     (200, 200, 200, 200, 200, 200, 200, 200)),
     Row("POST", "/api/v1/letters/{letter_id}/revoke", "decided", (401, 401, 403, 403, 403, 403, 200, 403), _json({"reason": "Issued in error"})),
     Row("POST", "/api/v1/letters/{letter_id}/reissue", "decided", (401, 401, 403, 403, 403, 403, 201, 403), _json({})),
