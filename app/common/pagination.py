@@ -6,6 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_
+
 from app.common.text import has_control_character
 from app.problems import FieldError, ValidationFailed
 
@@ -32,3 +34,16 @@ def _bad_cursor() -> ValidationFailed:
     return ValidationFailed(
         "The cursor is not valid", errors=[FieldError(pointer="/query/cursor", message="invalid")]
     )
+
+
+def older_than(
+    cursor: str, created_at: SQLColumnExpression[datetime], row_id: SQLColumnExpression[str]
+) -> ColumnElement[bool]:
+    """The rows after `cursor` (made by `encode_cursor(created_at, id)` of a page's last row)
+    in a newest-first order by (created_at, id)."""
+    stamp, last_id = decode_cursor(cursor, 2)
+    try:
+        after = datetime.fromisoformat(str(stamp))
+    except ValueError as exc:
+        raise _bad_cursor() from exc
+    return or_(created_at < after, and_(created_at == after, row_id < str(last_id)))

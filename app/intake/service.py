@@ -6,11 +6,10 @@ Services flush but never commit; the session dependency commits before the respo
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +18,7 @@ from app.auth.models import Account, Role
 from app.common.clock import today, utcnow
 from app.common.findings import Finding, Outcome
 from app.common.form import FORM_EDITION, RequestContent
-from app.common.pagination import decode_cursor, encode_cursor
+from app.common.pagination import encode_cursor, older_than
 from app.config import get_settings
 from app.documents.service import present_kinds
 from app.eligibility import rules
@@ -40,7 +39,6 @@ from app.problems import (
     NotFound,
     PreconditionFailed,
     RequestNotSubmittable,
-    ValidationFailed,
     validation_failed,
 )
 from app.revisions.paths import changed_pointers
@@ -167,17 +165,7 @@ def list_requests(
     if status is not None:
         query = query.where(OpinionRequest.status == status)
     if cursor is not None:
-        created_at, last_id = decode_cursor(cursor, 2)
-        try:
-            after = datetime.fromisoformat(str(created_at))
-        except ValueError as exc:
-            raise ValidationFailed("The cursor is not valid") from exc
-        query = query.where(
-            or_(
-                OpinionRequest.created_at < after,
-                and_(OpinionRequest.created_at == after, OpinionRequest.id < str(last_id)),
-            )
-        )
+        query = query.where(older_than(cursor, OpinionRequest.created_at, OpinionRequest.id))
     rows = list(
         session.scalars(
             query.order_by(OpinionRequest.created_at.desc(), OpinionRequest.id.desc()).limit(

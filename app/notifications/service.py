@@ -3,15 +3,15 @@
 Endpoints are scoped like requests: another organization's endpoint is 404, never 403.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import Account
 from app.common.clock import utcnow
-from app.common.pagination import decode_cursor, encode_cursor
+from app.common.pagination import encode_cursor, older_than
 from app.config import get_settings
 from app.db import after_commit
 from app.intake.models import OpinionRequest
@@ -181,16 +181,8 @@ def deliveries(
         .where(NotificationDelivery.endpoint_id == endpoint.id)
     )
     if cursor is not None:
-        created_at, last_id = decode_cursor(cursor, 2)
-        try:
-            after = datetime.fromisoformat(str(created_at))
-        except ValueError as exc:
-            raise ValidationFailed("The cursor is not valid") from exc
         query = query.where(
-            or_(
-                NotificationDelivery.created_at < after,
-                and_(NotificationDelivery.created_at == after, NotificationDelivery.id < last_id),
-            )
+            older_than(cursor, NotificationDelivery.created_at, NotificationDelivery.id)
         )
     rows = session.execute(
         query.order_by(
