@@ -33,6 +33,12 @@ def multi_line(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def printable(value: str) -> str:
+    """Text that came from elsewhere (a webhook receiver's answer), made safe to store and show:
+    control characters other than tab and newline become U+FFFD (PostgreSQL refuses a NUL)."""
+    return _CONTROL_BUT_TAB_AND_NEWLINE.sub("\ufffd", value)
+
+
 def has_control_character(value: str) -> bool:
     return _CONTROL.search(value) is not None
 

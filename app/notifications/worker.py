@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.common.clock import utcnow
+from app.common.text import printable
 from app.config import Settings, get_settings
 from app.notifications import sending
 from app.notifications.models import DeliveryStatus, NotificationDelivery
@@ -110,8 +111,8 @@ def finish(session: Session, *, claim: Claim, result: sending.Result, settings: 
     values: dict[str, object] = {
         "last_attempt_at": now,
         "last_response_code": result.status,
-        "last_response_body": result.body,
-        "last_error": (result.error or "")[:300] or None,
+        "last_response_body": printable(result.body) if result.body is not None else None,
+        "last_error": printable(result.error or "")[:300] or None,
         "lease_token": None,
         "lease_until": None,
     }

@@ -214,6 +214,25 @@ class TestDelivery:
         assert shown["last_response_code"] == 200
         assert shown["next_attempt_at"] is None
 
+    def test_an_answer_with_control_characters_is_kept_printable_and_delivered_once(
+        self, client: TestClient, rep: dict[str, str], receiver: Receiver, notify: Settings
+    ) -> None:
+        """A NUL in the receiver's answer once left the delivery unrecorded on PostgreSQL, so it
+        went out again and again."""
+        created = register(client, rep, receiver.url, ["request.submitted"])
+        receiver.answer_body = b"ok\x00\x07 thanks\n"
+        submitted_case(client, rep, t11_body())
+        assert drain(notify) == 1
+        assert drain(notify) == 0
+        assert len(receiver.ids()) == 1
+        [shown] = deliveries(client, rep, created["id"])
+        assert (shown["status"], shown["attempts"], shown["last_response_code"]) == (
+            "delivered",
+            1,
+            200,
+        )
+        assert shown["last_response_body"] == "ok\ufffd\ufffd thanks\n"
+
     def test_after_the_last_attempt_it_fails_and_a_manual_retry_delivers(
         self,
         client: TestClient,
