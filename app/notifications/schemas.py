@@ -3,10 +3,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app.common.text import SingleLine
 from app.notifications.events import EventName
 
-Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2000)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Url = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2000), SingleLine
+]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), SingleLine]
 
 
 def _distinct(events: list[EventName] | None) -> list[EventName] | None:

@@ -65,6 +65,21 @@ class TestEndpoints:
         assert created["secret"] not in stored.secret  # sealed at rest
         assert unseal(stored.secret) == created["secret"]
 
+    def test_a_control_character_in_the_description_is_refused_naming_the_field(
+        self, client: TestClient, rep: dict[str, str], receiver: Receiver
+    ) -> None:
+        response = client.post(
+            "/api/v1/webhooks",
+            json={"url": receiver.url, "events": ["request.decided"], "description": "HR\u0000x"},
+            headers=rep,
+        )
+        assert response.status_code == 422
+        problem = response.json()
+        assert problem["code"] == "validation_error"
+        assert [e["pointer"] for e in problem["errors"]] == ["/description"]
+        assert "HR" not in response.text
+        assert client.get("/api/v1/webhooks", headers=rep).json() == []
+
     def test_patch_changes_events_and_pauses_and_delete_removes(
         self, client: TestClient, rep: dict[str, str], receiver: Receiver
     ) -> None:
