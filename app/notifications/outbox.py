@@ -48,8 +48,11 @@ def _subject_data(subject: object | None) -> dict[str, Any]:
     if isinstance(subject, Letter):
         return {"letter_id": subject.id, "letter_status": subject.status}
     if isinstance(subject, TriageResult):
+        # A submit with a blocking finding is refused (422) and writes nothing, so a triaged
+        # case is routed; after an answer a blocking finding means the holder must refuse or
+        # ask again (`blocking`), which the case's status does not say yet.
         blocked = any(f.outcome is Outcome.BLOCK for f in subject.findings)
-        return {"outcome": "refused" if blocked else "routed", "stream": subject.stream}
+        return {"outcome": "blocking" if blocked else "routed", "stream": subject.stream}
     return {}
 
 

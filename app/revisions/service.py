@@ -16,6 +16,7 @@ from app.audit.service import record
 from app.documents.service import list_documents
 from app.eligibility.versions import active_reference
 from app.intake.models import OpinionRequest, RequestStatus
+from app.notifications.outbox import emit
 from app.problems import NotFound
 from app.revisions.models import RequestRevision
 from app.revisions.paths import changed_pointers
@@ -75,6 +76,7 @@ def freeze(
         reference_version=judged.reference_version,
         actor_id=actor_id,
     )
+    emit(session, "request.triaged", request=request, subject=judged.result)
     revision = RequestRevision(
         request_id=request.id,
         number=request.revision + 1,

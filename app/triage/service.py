@@ -16,7 +16,6 @@ from app.documents.service import present_kinds
 from app.eligibility.reference import ReferenceData
 from app.eligibility.versions import active_reference
 from app.intake.models import OpinionRequest
-from app.notifications.outbox import emit
 from app.triage.engine import TriageResult, run_triage
 from app.triage.models import FindingResolution, TriageFinding
 from app.triage.rules import TriageContext
@@ -117,7 +116,6 @@ def store(
             "reference_version": reference_version,
         },
     )
-    emit(session, "request.triaged", request=request, subject=result)
     session.flush()
     return result
 
