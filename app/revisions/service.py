@@ -28,7 +28,7 @@ from app.revisions.schemas import (
     RevisionSummary,
 )
 from app.triage.engine import TriageResult
-from app.triage.service import store, stored_findings, triage
+from app.triage.service import keep_resolutions, store, stored_findings, triage
 
 
 @dataclass(frozen=True)
@@ -111,15 +111,35 @@ def freeze(
 def rejudged(session: Session, *, request: OpinionRequest, reference_version: str) -> None:
     """After a reference-data update re-triaged a case under review (`imwu reference load`), its
     current revision is judged by that new run: the form and documents it froze are unchanged,
-    the findings (each keeping the version it was made with) are the new ones, and decisions and
-    resolutions read them. A case waiting on an information request is left alone: its answer
-    freezes the next revision, triaged on the active version then."""
+    the findings (each keeping the version it was made with) are the new ones, the holder's
+    resolutions of findings that stayed the same are kept, and the case's version moves on (its
+    ETag changes). A case waiting on an information request is left alone: its answer freezes
+    the next revision, triaged on the active version then."""
     revision = current_revision(session, request=request)
     if revision is None or request.status == RequestStatus.INFO_REQUESTED:
         return
+    kept = keep_resolutions(
+        session, request_id=request.id, from_run=revision.triage_run, to_run=request.triage_run
+    )
     revision.triage_run = request.triage_run
     revision.reference_version = reference_version
+    request.version = OpinionRequest.version + 1
     session.flush()
+    session.refresh(request)
+    record(
+        session,
+        actor_id=None,
+        action="revision.rejudged",
+        request_id=request.id,
+        subject_type="revision",
+        subject_id=revision.id,
+        details={
+            "revision": revision.number,
+            "run": revision.triage_run,
+            "reference_version": reference_version,
+            "resolutions_kept": kept,
+        },
+    )
 
 
 def changes(previous: RequestRevision, revision: RequestRevision) -> RevisionChanges:

@@ -142,6 +142,36 @@ def resolutions_of(
     return {row.finding_id: row for row in rows}
 
 
+def keep_resolutions(session: Session, *, request_id: str, from_run: int, to_run: int) -> int:
+    """Copy the holder's resolutions of `from_run` to the same findings (rule, outcome, fields)
+    of `to_run`; the number kept. Only for the same form judged again (a reference-data
+    update): what the holder checked has not changed."""
+    before = findings_of_run(session, request_id=request_id, run=from_run)
+    resolved = resolutions_of(session, finding_ids=[f.id for f in before])
+    kept = {_same(f): resolved[f.id] for f in before if f.id in resolved}
+    count = 0
+    for finding in findings_of_run(session, request_id=request_id, run=to_run):
+        old = kept.get(_same(finding))
+        if old is not None:
+            session.add(
+                FindingResolution(
+                    finding_id=finding.id,
+                    request_id=request_id,
+                    resolution=old.resolution,
+                    note=old.note,
+                    resolved_by_id=old.resolved_by_id,
+                    resolved_at=old.resolved_at,
+                )
+            )
+            count += 1
+    session.flush()
+    return count
+
+
+def _same(finding: TriageFinding) -> tuple[str, str, tuple[str, ...]]:
+    return finding.rule, finding.outcome, tuple(finding.fields)
+
+
 def stored_findings(session: Session, *, request_id: str, run: int) -> list[StoredFinding]:
     """The findings of one run as the API shows them, each with its resolution if it has one."""
     findings = findings_of_run(session, request_id=request_id, run=run)

@@ -135,6 +135,43 @@ class TestLoad:
         assert "already the active version" in out
         assert len(versions(client, rep)["items"]) == 2
 
+    def test_the_holders_resolutions_stay_and_the_etag_moves_on(
+        self,
+        client: TestClient,
+        rep: dict[str, str],
+        reviewer: dict[str, str],
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """A reference update judges the same revision again: a review finding the holder
+        resolved and that stays the same keeps its resolution, and the case's ETag changes."""
+        body = t11_body()
+        body["worker"]["charged_or_convicted"] = True
+        case = submitted_case(client, rep, body)
+        assert claim(client, reviewer, case["id"]).status_code == 200
+        [finding] = [
+            f for f in triage_of(client, reviewer, case["id"])["findings"] if f["outcome"] == "review"
+        ]
+        resolved = client.post(
+            f"/api/v1/requests/{case['id']}/findings/{finding['id']}/resolution",
+            json={"resolution": "accepted"},
+            headers=reviewer,
+        )
+        assert resolved.status_code == 200, resolved.text
+        etag = client.get(f"/api/v1/requests/{case['id']}", headers=reviewer).headers["ETag"]
+        code, _, _ = load(new_reference(tmp_path / "v2", title="Renamed"), capsys)
+        assert code == 0
+        [again] = [
+            f for f in triage_of(client, reviewer, case["id"])["findings"] if f["outcome"] == "review"
+        ]
+        assert again["id"] != finding["id"]
+        assert again["resolution"]["resolution"] == "accepted"
+        assert client.get(f"/api/v1/requests/{case['id']}", headers=reviewer).headers["ETag"] != etag
+        readiness = client.get(
+            f"/api/v1/requests/{case['id']}/decision/readiness", headers=reviewer
+        ).json()
+        assert [r for r in readiness["reasons"] if "positive" in r["outcomes"]] == []
+
     def test_an_invalid_set_is_refused_and_nothing_changes(
         self,
         client: TestClient,
