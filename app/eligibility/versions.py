@@ -34,6 +34,7 @@ __all__ = [
     "active_version",
     "forget_active_reference",
     "reference_files",
+    "reference_of",
     "remember_active",
     "store_version",
     "stored_versions",
@@ -108,6 +109,17 @@ def active_reference(session: Session, *, exact: bool = False) -> ReferenceData:
     with _lock:
         _active = (now, version)
     return data
+
+
+def reference_of(session: Session, label: str) -> ReferenceData:
+    """The set a finding or a letter was made with, by its content label (a stored version, or
+    the shipped files)."""
+    number = session.scalar(select(ReferenceVersion.number).where(ReferenceVersion.label == label))
+    if number is None:
+        if label == load_reference().version:
+            return load_reference()
+        raise ReferenceDataError(f"reference version {label} is not stored")
+    return _built(session, ActiveVersion(number, label))
 
 
 def remember_active(number: int, data: ReferenceData) -> None:

@@ -19,7 +19,7 @@ from app.common.form import RequestContent
 from app.common.ids import new_id
 from app.config import get_settings
 from app.eligibility.reference import ReferenceData
-from app.eligibility.versions import active_reference
+from app.eligibility.versions import active_reference, reference_of
 from app.intake.models import OpinionRequest
 from app.letters.files import persist_pdf
 from app.letters.models import Letter
@@ -347,9 +347,15 @@ def reissue(
         raise NotFound("The letter's decision is missing")
     if letter.status != "valid":  # fail fast; the conditional UPDATE below settles races
         raise LetterRevoked("Only a valid letter can be corrected")
-    reference = active_reference(session, exact=True)
+    # The corrected letter says what the first said of the code (title, fees): the reference
+    # data version it was written with, not whatever is active now.
+    reference = (
+        reference_of(session, letter.reference_version)
+        if letter.reference_version
+        else active_reference(session, exact=True)
+    )
     if decision.exemption_code not in reference.codes:
-        raise NotFound("The letter's exemption code is not in the active reference data")
+        raise NotFound("The letter's exemption code is not in its reference data")
     if conditions is not None:
         decision.conditions = conditions
     if language is not None:

@@ -208,3 +208,11 @@ class TestLettersKeepTheirVersion:
         letters = client.get(f"/api/v1/requests/{case['id']}/letters", headers=rep).json()
         assert [letter["reference_version"] for letter in letters] == [old]
         assert letters[0]["facts"]["exemption_title"] != "US government personnel (renamed)"
+        # A corrected letter is written with the first letter's version, not the active one.
+        supervisor = accounts.make("supervisor")
+        reissued = client.post(
+            f"/api/v1/letters/{letters[0]['id']}/reissue", json={}, headers=supervisor
+        )
+        assert reissued.status_code == 201, reissued.text
+        assert reissued.json()["reference_version"] == old
+        assert reissued.json()["facts"]["exemption_title"] == letters[0]["facts"]["exemption_title"]
