@@ -68,13 +68,28 @@ class TestReadsWriteNothing:
             "/api/v1/stats",
             "/api/v1/audit/checkpoints",
             "/api/v1/me",
+            "/api/v1/reference/versions",
+            "/api/v1/letters/certificates",
+            "/api/v1/letters/certificates?format=pem",
         ]
         for case_id in (waiting, lapsed, decided):
             paths += [
                 f"/api/v1/requests/{case_id}{suffix}"
-                for suffix in ("", "/events", "/triage", "/info-requests", "/documents")
+                for suffix in (
+                    "",
+                    "/events",
+                    "/triage",
+                    "/info-requests",
+                    "/documents",
+                    "/revisions",
+                    "/notifications",
+                )
             ]
-        paths += [f"/api/v1/requests/{decided}/{p}" for p in ("decision", "letters", "letter")]
+        paths += [f"/api/v1/requests/{lapsed}/decision/readiness"]
+        paths += [
+            f"/api/v1/requests/{decided}/{p}"
+            for p in ("decision", "letters", "letter", "revisions/1")
+        ]
         before = _snapshot()
         etags = {p: client.get(p, headers=supervisor).headers.get("ETag") for p in paths}
         answers = {p: client.get(p, headers=supervisor) for p in paths}
