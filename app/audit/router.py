@@ -56,7 +56,7 @@ class CheckpointOut(BaseModel):
 
 
 @public_router.get("/checkpoints", response_model=list[CheckpointOut])
-def checkpoints(
+def list_checkpoints(
     session: SessionDep,
     before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -112,7 +112,7 @@ def list_countries(
 
 
 @router.get("/versions", response_model=ReferenceVersionList)
-def versions(_account: CurrentAccount, session: SessionDep) -> ReferenceVersionList:
+def list_reference_versions(_account: CurrentAccount, session: SessionDep) -> ReferenceVersionList:
     """Every reference data version, newest first; the active one is the highest number. Until
     a version is loaded (`imwu reference load`), the shipped files are version 1."""
     rows = stored_versions(session)

@@ -183,7 +183,7 @@ PEM_MEDIA_TYPE = "application/x-pem-file"
     response_model=Certificates,
     responses={200: {"content": {PEM_MEDIA_TYPE: {}}}},
 )
-def certificates(
+def list_certificates(
     http_request: Request,
     format: Annotated[Literal["json", "pem"] | None, Query()] = None,
 ) -> Certificates | Response:

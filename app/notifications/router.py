@@ -63,7 +63,7 @@ def list_webhooks(session: SessionDep, account: Representative) -> list[WebhookE
 
 
 @router.get("/webhooks/{webhook_id}", response_model=WebhookOut, responses=problem_responses(404))
-def get_webhook(endpoint: Endpoint) -> WebhookEndpoint:
+def read_webhook(endpoint: Endpoint) -> WebhookEndpoint:
     """One receiver of the organization (another organization's is 404)."""
     return endpoint
 
@@ -142,6 +142,6 @@ def test_webhook(session: SessionDep, endpoint: Endpoint) -> DeliveryOut:
     responses=problem_responses(404),
     dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
 )
-def request_notifications(session: SessionDep, request: CurrentRequest) -> list[NotificationOut]:
+def list_request_notifications(session: SessionDep, request: CurrentRequest) -> list[NotificationOut]:
     """The webhooks and emails sent (or on their way) about this request."""
     return service.notifications_of(session, request=request)

@@ -19,14 +19,14 @@ router = APIRouter(
 
 
 @router.get("", response_model=list[RevisionSummary])
-def revisions(request: CurrentRequest, session: SessionDep) -> list[RevisionSummary]:
+def list_revisions(request: CurrentRequest, session: SessionDep) -> list[RevisionSummary]:
     """Every frozen revision of the request, oldest first, with what changed since the one
     before (field paths and document ids). Empty for a draft."""
     return service.summaries(session, request_id=request.id)
 
 
 @router.get("/{number}", response_model=RevisionOut)
-def revision(
+def read_revision(
     request: CurrentRequest, session: SessionDep, number: Annotated[int, Path(ge=1, le=10_000)]
 ) -> RevisionOut:
     """One revision in full: the form, its documents with SHA-256, the reference-data version,
