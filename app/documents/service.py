@@ -197,12 +197,15 @@ def _inspect(
 
 
 def _reserve(session: Session, *, request: OpinionRequest, size: int, limit: int) -> None:
+    """Take `size` bytes of the budget, if they fit and the request is still in the state whose
+    scope the upload was checked against (a draft submitted meanwhile is frozen: 409)."""
+    status_read = request.status
     result = session.execute(
         update(OpinionRequest)
         .where(
             OpinionRequest.id == request.id,
             OpinionRequest.documents_bytes_used + size <= limit,
-            OpinionRequest.status.in_(list(CHANGEABLE_STATUSES)),
+            OpinionRequest.status == status_read,
         )
         .values(documents_bytes_used=OpinionRequest.documents_bytes_used + size)
         .execution_options(synchronize_session=False)
@@ -211,6 +214,8 @@ def _reserve(session: Session, *, request: OpinionRequest, size: int, limit: int
         return
     session.refresh(request)
     _require_changeable(request)
+    if request.status != status_read:
+        raise InvalidState("The request changed while the file was sent; read it again")
     raise _too_large(request.documents_bytes_used, limit, size)
 
 

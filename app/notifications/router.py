@@ -142,6 +142,8 @@ def test_webhook(session: SessionDep, endpoint: Endpoint) -> DeliveryOut:
     responses=problem_responses(404),
     dependencies=[Depends(require(Role.REPRESENTATIVE, Role.REVIEWER, Role.SUPERVISOR))],
 )
-def list_request_notifications(session: SessionDep, request: CurrentRequest) -> list[NotificationOut]:
+def list_request_notifications(
+    session: SessionDep, request: CurrentRequest
+) -> list[NotificationOut]:
     """The webhooks and emails sent (or on their way) about this request."""
     return service.notifications_of(session, request=request)
