@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.common.findings import Outcome
 from app.common.form import RequestContent
 from app.eligibility.rules import checklist
-from app.eligibility.versions import active_reference
+from app.eligibility.versions import reference_of
 from app.intake.models import OpinionRequest
 from app.letters.service import missing_letter_facts
 from app.queue.schemas import BlockReason, DecisionReadiness
@@ -90,7 +90,8 @@ def _finding_reasons(session: Session, findings: list[TriageFinding]) -> list[Bl
 
 
 def _document_reasons(session: Session, revision: RequestRevision) -> list[BlockReason]:
-    """The required documents of the code's checklist absent from the revision."""
+    """The required documents of the code's checklist (in the reference data the revision was
+    judged on) absent from the revision."""
     content = RequestContent.model_validate(revision.content)
     kinds = {str(d["kind"]) for d in revision.documents}
     return [
@@ -100,7 +101,7 @@ def _document_reasons(session: Session, revision: RequestRevision) -> list[Block
             kind=item.kind,
             outcomes=POSITIVE,
         )
-        for item in checklist(content, active_reference(session), kinds)
+        for item in checklist(content, reference_of(session, revision.reference_version), kinds)
         if item.required and not item.present
     ]
 
