@@ -18,7 +18,7 @@ from app.problems import FieldError, InvalidState, NotFound, ValidationFailed
 from app.queue.models import InfoRequest
 from app.queue.schemas import InfoRequestCreate
 from app.queue.service import _lease_end, require_holder
-from app.revisions.paths import UnknownPath, to_pointer, touches_identity
+from app.revisions.paths import UnknownPath, leaf_pointers, to_pointer, touches_identity
 from app.revisions.service import freeze, judge
 from app.triage.calendar import add_business_days, business_days_between
 
@@ -43,8 +43,8 @@ def asked_fields(paths: list[str]) -> list[str]:
                     message=f"'{path}' is the worker's identity, which cannot change after submit",
                 )
             )
-        elif pointer not in pointers:
-            pointers.append(pointer)
+        else:
+            pointers += [leaf for leaf in leaf_pointers(pointer) if leaf not in pointers]
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) cannot be asked for", errors=errors)
     return pointers

@@ -56,6 +56,18 @@ def to_pointer(path: str) -> str:
     return "/" + "/".join(parts)
 
 
+def leaf_pointers(pointer: str) -> list[str]:
+    """The fields a checked pointer names: itself for a field, every field inside a section (so
+    that the representative is asked for fields, each editable on its own)."""
+    model: type[BaseModel] | None = RequestContent
+    for part in pointer[1:].split("/"):
+        assert model is not None
+        model = _model_of(model.model_fields[part].annotation)
+    if model is None:
+        return [pointer]
+    return [leaf for name in model.model_fields for leaf in leaf_pointers(f"{pointer}/{name}")]
+
+
 def covers(outer: str, inner: str) -> bool:
     """Whether pointer `outer` is `inner` or one of the sections holding it."""
     return inner == outer or inner.startswith(outer + "/")

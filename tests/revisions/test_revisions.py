@@ -144,6 +144,22 @@ class TestWhileAnInformationRequestIsOpen:
         assert after["worker"]["family_name"] == "Rivera"
         assert after["worker"]["date_of_birth"] == "1984-03-02"
 
+    def test_a_section_asked_for_opens_each_of_its_fields(
+        self, client: TestClient, rep: dict[str, str], reviewer: dict[str, str]
+    ) -> None:
+        """A reviewer naming a section (`work.location`) asks for its fields, so the client can
+        offer each one for editing."""
+        case_id, info_id = asked_case(client, rep, reviewer, t11_body(), fields=("work.location",))
+        [info] = client.get(f"/api/v1/requests/{case_id}/info-requests", headers=rep).json()
+        assert info["id"] == info_id
+        assert info["fields"] == [
+            "/work/location/address",
+            "/work/location/city",
+            "/work/location/province",
+        ]
+        changed = _patch(client, rep, case_id, {"work": {"location": {"city": "Gatineau"}}})
+        assert changed.status_code == 200, changed.text
+
     def test_documents_attached_before_cannot_be_deleted(
         self, client: TestClient, rep: dict[str, str], reviewer: dict[str, str]
     ) -> None:
