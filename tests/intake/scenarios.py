@@ -1,6 +1,7 @@
 """Complete requests for the three cases the issue names, and helpers to attach their documents."""
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -67,7 +68,21 @@ T11_BODY: dict[str, Any] = {
 
 def t11_body() -> dict[str, Any]:
     """A US citizen, US government employee (CBP pre-clearance) posted to Ottawa under T11."""
-    return copy.deepcopy(T11_BODY)
+    body = copy.deepcopy(T11_BODY)
+    body["work"].update(upcoming_dates())
+    return body
+
+
+def upcoming_dates() -> dict[str, str]:
+    """Work dates about two months from today, so that the scenarios never go stale: entry two
+    days before the start (not urgent), a stay under six months (a longer one asks a reviewer
+    about medical exams)."""
+    start = datetime.now(UTC).date() + timedelta(days=60)
+    return {
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=170)).isoformat(),
+        "intended_entry_date": (start - timedelta(days=2)).isoformat(),
+    }
 
 
 def c20_body() -> dict[str, Any]:

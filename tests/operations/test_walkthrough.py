@@ -3,6 +3,7 @@ a real `imwu serve` started as a newcomer would (defaults, a fresh directory hol
 `docs/examples` files). Then the server's log is scanned: after the whole flow it holds no token,
 no passport number, no name, no date of birth."""
 
+import json
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -41,6 +43,23 @@ class Newcomer:
     process: subprocess.Popen[bytes]
 
 
+def _keep_dates_ahead(sample: Path) -> None:
+    """The sample's work dates are fixed: once they come near, the copy the walk-through runs
+    moves them by whole years so that they stay ahead (a start already passed is refused)."""
+    body = json.loads(sample.read_text("utf-8"))
+    work = body["work"]
+    years = 0
+    while date.fromisoformat(work["intended_entry_date"]).replace(
+        year=date.fromisoformat(work["intended_entry_date"]).year + years
+    ) < datetime.now(UTC).date() + timedelta(days=30):
+        years += 1
+    if years:
+        for name in ("start_date", "end_date", "intended_entry_date"):
+            day = date.fromisoformat(work[name])
+            work[name] = day.replace(year=day.year + years).isoformat()
+        sample.write_text(json.dumps(body, indent=2), "utf-8")
+
+
 @pytest.fixture
 def newcomer(tmp_path: Path) -> Iterator[Newcomer]:
     """`imwu serve --port 0` in a fresh directory with no IMWU_* setting at all."""
@@ -48,6 +67,7 @@ def newcomer(tmp_path: Path) -> Iterator[Newcomer]:
         pytest.fail("the walk-through needs bash and curl", pytrace=False)
     home = tmp_path / "newcomer"
     shutil.copytree(ROOT / "docs" / "examples", home / "docs" / "examples")
+    _keep_dates_ahead(home / "docs" / "examples" / "request.json")
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMWU_")}
     env["PYTHONPATH"] = str(ROOT)
     env["IMWU_LOG_LEVEL"] = "DEBUG"  # the strictest log to scan
