@@ -6,7 +6,9 @@ or it means the facts may fit a different code (`poe_eligibility.md` §6); none 
 §3 REJECT rule. Sources per rule in its docstring.
 """
 
+import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 from typing import Final
@@ -18,6 +20,7 @@ from app.eligibility.agreements import (
     GATS_PROFESSIONS,
     matches_profession,
 )
+from app.eligibility.medical import add_months
 from app.eligibility.reference import ExemptionCodeRecord
 from app.triage.context import (
     OFFER,
@@ -28,7 +31,16 @@ from app.triage.context import (
     offer_text,
 )
 
-__all__ = ["NCLC_5_SINCE", "PROFESSION_LISTS", "RULES", "TEER_LIMITS"]
+__all__ = [
+    "NCLC_5_SINCE",
+    "NOC_LIMITS",
+    "PERMIT_LENGTH_LIMITS",
+    "PROFESSION_LISTS",
+    "RULES",
+    "SHORT_TERM_DAYS",
+    "TEER_LIMITS",
+    "LengthLimit",
+]
 
 _CODE: Final = ("/exemption/code",)
 NCLC_5_SINCE: Final = date(2023, 6, 15)
@@ -60,8 +72,12 @@ def agreement_citizenship(ctx: TriageContext) -> Iterator[Finding]:
     each party from the day it joined, Malaysia without T54/T55, Australian permanent residents
     in some categories (a reviewer checks which); Chile, Colombia, Korea, Panama, Ukraine: their
     citizens; Peru: citizens and permanent residents. GATS members are not in the reference, so
-    T33 is not checked here."""
+    T33 is not checked here. The spouses' open permits (T25, F36, T45, T53, F64: `permit_type`
+    "open") are left out: the records make the relationship to a covered worker the condition,
+    not the spouse's own citizenship, and `code_out_of_scope` already sends them to a reviewer."""
     record = _confirmed(ctx)
+    if record is not None and record.permit_type == "open":
+        return
     agreement = AGREEMENTS.get(record.agreement or "") if record is not None else None
     citizenships = _citizenships(ctx)
     if record is None or agreement is None or not citizenships:
@@ -227,14 +243,63 @@ def noc_teer_not_allowed(ctx: TriageContext) -> Iterator[Finding]:
         yield Finding("noc_teer_not_allowed", Outcome.REVIEW, message, ("/work/noc_code", *_CODE))
 
 
-# The longest stay each short-term code allows, in days (rules_notes.md §10).
-SHORT_TERM_DAYS: Final[Mapping[str, int]] = MappingProxyType({"GSS-15/30": 30, "GSS-120R": 120})
+# Codes whose occupation is one NOC 2021 unit group or a few (the records' evidence and notes):
+# code -> (the unit groups, what they are in both languages).
+NOC_LIMITS: Final[Mapping[str, tuple[frozenset[str], Message]]] = MappingProxyType(
+    {
+        "C24": (
+            frozenset({"54100"}),
+            Message(
+                "residential camp counsellor work (NOC 54100)",
+                "un travail de moniteur de camp résidentiel (CNP 54100)",
+            ),
+        ),
+        "C90": (
+            frozenset({"44100", "44101"}),
+            Message(
+                "home child care providers or home support workers (NOC 44100 or 44101)",
+                "les gardiens d'enfants en milieu familial ou les aides de maintien à domicile "
+                "(CNP 44100 ou 44101)",
+            ),
+        ),
+    }
+)
+
+
+def noc_not_allowed_for_code(ctx: TriageContext) -> Iterator[Finding]:
+    """The C24 record's evidence (an offer whose main duties are residential camp counsellor work,
+    NOC 54100; C24 took camp counsellors over from C20 on 2022-12-15) and the C90 record's notes
+    ("Restricted to NOC 44100 or 44101"): another NOC 2021 code goes to a reviewer, who checks
+    whether the duties or another code fit (§3 has no REJECT rule for it)."""
+    record, noc = _confirmed(ctx), ctx.content.work.noc_code
+    limit = NOC_LIMITS.get(record.key) if record is not None else None
+    if record is None or limit is None or noc is None or len(noc) != 5:
+        return
+    allowed, described = limit
+    if noc not in allowed:
+        message = Message(
+            f"Code {record.code} is for {described.en}, and the NOC code given is another. A "
+            "reviewer will check the occupation and the duties.",
+            f"Le code {record.code} vise {described.fr}, et le code de la CNP indiqué est "
+            "différent. Un agent vérifiera la profession et les fonctions.",
+        )
+        yield Finding(
+            "noc_not_allowed_for_code", Outcome.REVIEW, message, ("/work/noc_code", *_CODE)
+        )
+
+
+# The longest stay each short-term code allows, in days, by record key (the code in capitals):
+# rules_notes.md §10; the R186(j) title ("for events under 5 days").
+SHORT_TERM_DAYS: Final[Mapping[str, int]] = MappingProxyType(
+    {"GSS-15/30": 30, "GSS-120R": 120, "R186(J)": 4}
+)
 
 
 def short_term_duration(ctx: TriageContext) -> Iterator[Finding]:
     """rules_notes.md §10 (Global Skills Strategy short-term exemption): up to 15 consecutive
     days once per 6 months or 30 days once per 12 months; researchers up to 120 days once per
-    12 months. Longer dates go to a reviewer (a work permit may be needed instead)."""
+    12 months; public speakers (R186(j), its record's title) for events under 5 days. Longer
+    dates go to a reviewer (a work permit may be needed instead)."""
     record, work = _confirmed(ctx), ctx.content.work
     days = SHORT_TERM_DAYS.get(record.key) if record is not None else None
     if record is None or days is None or work.start_date is None or work.end_date is None:
@@ -248,6 +313,80 @@ def short_term_duration(ctx: TriageContext) -> Iterator[Finding]:
             "nécessaire.",
         )
         yield Finding("short_term_duration", Outcome.REVIEW, message, ("/work/end_date",))
+
+
+@dataclass(frozen=True)
+class LengthLimit:
+    """The longest employment a code allows, in calendar months, stated as a sentence in both
+    languages; `titles` narrows it to the sub-case whose job title names one of them
+    (`matches_profession`: accents and case ignored)."""
+
+    months: int
+    stated: Message
+    titles: Mapping[str, re.Pattern[str]] | None = None
+
+
+def _ceta_stay(code: str) -> LengthLimit:
+    return LengthLimit(
+        12,
+        Message(
+            f"Under CETA, code {code} limits the stay to 12 months within any 24-month period",
+            f"Sous le régime de l'AECG, le code {code} limite le séjour à 12 mois sur toute "
+            "période de 24 mois",
+        ),
+    )
+
+
+# Maximum lengths the reference states (rules_notes.md §9; the records' notes): CUSMA
+# professionals, CETA independent professionals, contractual service suppliers and technologists,
+# C22 visiting professors. Extensions (T44's 18 months, T42's none) are not IMWU requests, and A73
+# is never at a port of entry (R8), so they are not here.
+PERMIT_LENGTH_LIMITS: Final[Mapping[str, LengthLimit]] = MappingProxyType(
+    {
+        "T36": LengthLimit(
+            36,
+            Message(
+                "CUSMA professionals (code T36) get an initial work permit of up to 3 years",
+                "Les professionnels visés par l'ACEUM (code T36) obtiennent un permis de travail "
+                "initial d'au plus 3 ans",
+            ),
+        ),
+        "T43": _ceta_stay("T43"),
+        "T47": _ceta_stay("T47"),
+        "T48": _ceta_stay("T48"),
+        "C22": LengthLimit(
+            24,
+            Message(
+                "Visiting professors (code C22) stay at most 2 academic years",
+                "Les professeurs invités (code C22) séjournent au plus 2 années universitaires",
+            ),
+            titles={"visiting professor": re.compile(r"\bprofess", re.IGNORECASE)},
+        ),
+    }
+)
+
+
+def permit_length_exceeded(ctx: TriageContext) -> Iterator[Finding]:
+    """rules_notes.md §9 and the records' notes: CUSMA professionals (T36) get an initial permit
+    of up to 3 years; CETA T43, T47 and T48 stays are limited to 12 months within any 24 months;
+    C22 visiting professors (a job title naming a professor) up to 2 academic years. Dates that
+    run past that many calendar months after the start (the count `medical_exam_residence` uses
+    for six months) go to a reviewer: the sources state the limit, not a refusal (§3)."""
+    record, work = _confirmed(ctx), ctx.content.work
+    limit = PERMIT_LENGTH_LIMITS.get(record.key) if record is not None else None
+    if record is None or limit is None or work.start_date is None or work.end_date is None:
+        return
+    if limit.titles is not None and not matches_profession(work.job_title or "", limit.titles):
+        return
+    if work.end_date > add_months(work.start_date, limit.months):
+        message = Message(
+            f"{limit.stated.en}, and the dates of employment given span more. A reviewer will "
+            "check the dates.",
+            f"{limit.stated.fr}, et les dates d'emploi indiquées couvrent une période plus "
+            "longue. Un agent vérifiera les dates.",
+        )
+        fields = ("/work/start_date", "/work/end_date", *_CODE)
+        yield Finding("permit_length_exceeded", Outcome.REVIEW, message, fields)
 
 
 _T11_NOTE = Message(
@@ -275,6 +414,8 @@ RULES: Final[tuple[TriageRule, ...]] = (
     c16_outside_quebec,
     c16_french_level,
     noc_teer_not_allowed,
+    noc_not_allowed_for_code,
     short_term_duration,
+    permit_length_exceeded,
     t11_regulation_note,
 )
