@@ -4,9 +4,10 @@ Small named functions in one ordered tuple, `TRIAGE_RULES`; each rule's id is it
 Sources: `poe_eligibility.md` §4 (medical exams) and §6 (what a reviewer decides),
 `rules_notes.md` §1 (NOC), §8 (C20, February 2026 revision) and §10 (job locations),
 `imm5686_fields.md` (the fields the form adds for triage); the rules of issue 11 live in
-`treaty_rules` (agreements, codes) and `person_rules` (the worker's situation) and join the same
-tuple. Every rule is pure: it reads a `TriageContext` and yields `Finding`s whose `fields` are
-JSON pointers; messages never repeat a submitted personal value.
+`treaty_rules` (agreements, codes), `limit_rules` (the occupation and length a code allows) and
+`person_rules` (the worker's situation) and join the same tuple. Every rule is pure: it reads a
+`TriageContext` and yields `Finding`s whose `fields` are JSON pointers; messages never repeat a
+submitted personal value.
 
 The prerequisite findings (app.eligibility.rules) come first in every triage run, so rules that
 issue 4 lists and the prerequisites already cover are not repeated here: criminal history,
@@ -25,7 +26,7 @@ from app.eligibility.medical import (
     MEDICAL_EXAM_NOC_PREFIXES,
     job_setting_needs_exam,
 )
-from app.triage import person_rules, treaty_rules
+from app.triage import limit_rules, person_rules, treaty_rules
 from app.triage.context import (
     JOB_OFFER_KIND,
     OFFER,
@@ -277,6 +278,7 @@ TRIAGE_RULES: Final[tuple[TriageRule, ...]] = (
     wage_missing_or_negative,
     start_date_in_past,
     *treaty_rules.RULES,
+    *limit_rules.RULES,
     *person_rules.RULES,
 )
 TRIAGE_RULE_IDS: Final[tuple[str, ...]] = tuple(rule.__name__ for rule in TRIAGE_RULES)

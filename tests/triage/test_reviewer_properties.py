@@ -26,8 +26,8 @@ from app.eligibility.medical import add_months
 from app.eligibility.reference import load_reference
 from app.eligibility.rules import VISA_EXEMPT_STATUSES
 from app.triage.engine import run_triage
+from app.triage.limit_rules import PERMIT_LENGTH_LIMITS
 from app.triage.rules import TriageContext, mentions_phrase, mentions_province
-from app.triage.treaty_rules import PERMIT_LENGTH_LIMITS
 from tests.eligibility.factories import TODAY, complete_t11_data, set_pointer
 
 REFERENCE = load_reference()
