@@ -2,8 +2,9 @@
 
 Small named functions in one ordered tuple, `TRIAGE_RULES`; each rule's id is its function name.
 Sources: `poe_eligibility.md` §4 (medical exams) and §6 (what a reviewer decides),
-`rules_notes.md` §1 (NOC) and §8 (C20, February 2026 revision), `imm5686_fields.md` (the fields
-the form adds for triage); the rules of issue 11 live in `treaty_rules` (agreements, codes) and
+`rules_notes.md` §1 (NOC), §8 (C20, February 2026 revision) and §10 (job locations),
+`imm5686_fields.md` (the fields the form adds for triage); the rules of issue 11 live in
+`treaty_rules` (agreements, codes), `limit_rules` (the occupation and length a code allows) and
 `person_rules` (the worker's situation) and join the same tuple. Every rule is pure: it reads a
 `TriageContext` and yields `Finding`s whose `fields` are JSON pointers; messages never repeat a
 submitted personal value.
@@ -25,7 +26,7 @@ from app.eligibility.medical import (
     MEDICAL_EXAM_NOC_PREFIXES,
     job_setting_needs_exam,
 )
-from app.triage import person_rules, treaty_rules
+from app.triage import limit_rules, person_rules, treaty_rules
 from app.triage.context import (
     JOB_OFFER_KIND,
     OFFER,
@@ -84,6 +85,27 @@ _C20_CITY_AND_PROVINCE = Message(
     "for code C20 the job location must match the offer.",
     "L'offre d'emploi ne mentionne ni la ville ni la province ou le territoire indiqués dans le "
     "formulaire; pour le code C20, le lieu de travail doit correspondre à l'offre.",
+)
+_LOCATION_CITY = Message(
+    "The job offer does not mention the city of the job location given on the form; a reviewer "
+    "will check that the form and the offer give the same job location.",
+    "L'offre d'emploi ne mentionne pas la ville du lieu de travail indiquée dans le formulaire; "
+    "un agent vérifiera que le formulaire et l'offre indiquent le même lieu de travail.",
+)
+_LOCATION_PROVINCE = Message(
+    "The job offer names another province or territory, but not the one given on the form; a "
+    "reviewer will check that the form and the offer give the same job location.",
+    "L'offre d'emploi nomme une autre province ou un autre territoire, mais pas la province ou "
+    "le territoire indiqué dans le formulaire; un agent vérifiera que le formulaire et l'offre "
+    "indiquent le même lieu de travail.",
+)
+_LOCATION_CITY_AND_PROVINCE = Message(
+    "The job offer mentions neither the city nor the province or territory given on the form, "
+    "and names another province or territory; a reviewer will check that the form and the offer "
+    "give the same job location.",
+    "L'offre d'emploi ne mentionne ni la ville ni la province ou le territoire indiqués dans le "
+    "formulaire, et nomme une autre province ou un autre territoire; un agent vérifiera que le "
+    "formulaire et l'offre indiquent le même lieu de travail.",
 )
 _OFFER_UNREADABLE = Message(
     "The text of the job offer could not be read, so it could not be compared with the form; a "
@@ -160,6 +182,48 @@ def c20_location_check(ctx: TriageContext) -> Iterator[Finding]:
     yield Finding("c20_location_check", Outcome.REVIEW, message, (*fields, *OFFER))
 
 
+def _names_another_province(text: str, province: str) -> bool:
+    """Whether `text` names, in full, a province or territory other than `province`. Two-letter
+    codes are not counted here: "AB", "PE" or "NS" also stand for other things in an offer."""
+    return any(
+        mentions_phrase(text, name)
+        for code, names in PROVINCE_NAMES.items()
+        if code != province
+        for name in names
+    )
+
+
+def job_location_differs_from_offer(ctx: TriageContext) -> Iterator[Finding]:
+    """rules_notes.md §10 (multiple job locations: "if the IMM 5686 location differs from the
+    contract -> REVIEW") and imm5686_fields.md (Employment Location: "must match the
+    offer/contract"), for every code but C20, whose stricter check is `c20_location_check`.
+
+    The form's city must appear in the offer (an offer listing several locations may name it
+    among others). The province differs only when the offer does not name it and names another
+    province or territory in full: an offer that gives no province is not a difference. An
+    unreadable offer is reported by `noc_not_in_offer`, a missing one by `document_missing`."""
+    text = offer_text(ctx)
+    if text is None or is_code(ctx, "C20"):
+        return
+    location = ctx.content.work.location
+    city_missing = location.city is not None and not mentions_phrase(text, location.city)
+    province_other = (
+        location.province is not None
+        and not mentions_province(text, location.province)
+        and _names_another_province(text, location.province)
+    )
+    fields: tuple[str, ...]
+    if city_missing and province_other:
+        fields, message = (_CITY, _PROVINCE), _LOCATION_CITY_AND_PROVINCE
+    elif city_missing:
+        fields, message = (_CITY,), _LOCATION_CITY
+    elif province_other:
+        fields, message = (_PROVINCE,), _LOCATION_PROVINCE
+    else:
+        return
+    yield Finding("job_location_differs_from_offer", Outcome.REVIEW, message, (*fields, *OFFER))
+
+
 def noc_not_in_offer(ctx: TriageContext) -> Iterator[Finding]:
     """rules_notes.md §1 (officers match the offer to the NOC unit group) and §8 (a C20 offer
     must state the NOC code). An unreadable offer is reported here for codes other than C20
@@ -208,11 +272,13 @@ def start_date_in_past(ctx: TriageContext) -> Iterator[Finding]:
 TRIAGE_RULES: Final[tuple[TriageRule, ...]] = (
     dual_nationality,
     c20_location_check,
+    job_location_differs_from_offer,
     noc_not_in_offer,
     medical_exam_likely,
     wage_missing_or_negative,
     start_date_in_past,
     *treaty_rules.RULES,
+    *limit_rules.RULES,
     *person_rules.RULES,
 )
 TRIAGE_RULE_IDS: Final[tuple[str, ...]] = tuple(rule.__name__ for rule in TRIAGE_RULES)

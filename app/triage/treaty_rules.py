@@ -1,12 +1,13 @@
-"""Triage rules about the code claimed: who an agreement covers, the professions and occupations
-a code admits, where the job may be, and notes the reviewer needs.
+"""Triage rules about the code claimed: who an agreement covers, the professions a code admits,
+where the job may be, and notes the reviewer needs (the occupations and lengths a code allows
+are in `limit_rules`).
 
 Every finding here is `review` (or a `warn` note): the sources either leave the point to a human
 or it means the facts may fit a different code (`poe_eligibility.md` §6); none of these is a
 §3 REJECT rule. Sources per rule in its docstring.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import date
 from types import MappingProxyType
 from typing import Final
@@ -28,7 +29,7 @@ from app.triage.context import (
     offer_text,
 )
 
-__all__ = ["NCLC_5_SINCE", "PROFESSION_LISTS", "RULES", "TEER_LIMITS"]
+__all__ = ["NCLC_5_SINCE", "PROFESSION_LISTS", "RULES"]
 
 _CODE: Final = ("/exemption/code",)
 NCLC_5_SINCE: Final = date(2023, 6, 15)
@@ -60,8 +61,12 @@ def agreement_citizenship(ctx: TriageContext) -> Iterator[Finding]:
     each party from the day it joined, Malaysia without T54/T55, Australian permanent residents
     in some categories (a reviewer checks which); Chile, Colombia, Korea, Panama, Ukraine: their
     citizens; Peru: citizens and permanent residents. GATS members are not in the reference, so
-    T33 is not checked here."""
+    T33 is not checked here. The spouses' open permits (T25, F36, T45, T53, F64: `permit_type`
+    "open") are left out: the records make the relationship to a covered worker the condition,
+    not the spouse's own citizenship, and `code_out_of_scope` already sends them to a reviewer."""
     record = _confirmed(ctx)
+    if record is not None and record.permit_type == "open":
+        return
     agreement = AGREEMENTS.get(record.agreement or "") if record is not None else None
     citizenships = _citizenships(ctx)
     if record is None or agreement is None or not citizenships:
@@ -190,66 +195,6 @@ def c16_french_level(ctx: TriageContext) -> Iterator[Finding]:
         yield Finding("c16_french_level", Outcome.REVIEW, _C16_FRENCH, fields)
 
 
-# Codes whose occupation must be in some TEER categories (rules_notes.md §1 and §10; the
-# records' titles, notes and evidence): code -> (allowed TEER digits, when, in both languages).
-TEER_LIMITS: Final[Mapping[str, tuple[str, Message]]] = MappingProxyType(
-    {
-        "GSS-15/30": ("01", Message("TEER 0 or 1", "FEER 0 ou 1")),
-        "C88": ("0123", Message("TEER 0 to 3", "FEER 0 à 3")),
-        "T13": (
-            "0123",
-            Message(
-                "TEER 0 to 3 for significant investment projects",
-                "FEER 0 à 3 pour les grands projets d'investissement",
-            ),
-        ),
-    }
-)
-
-
-def noc_teer_not_allowed(ctx: TriageContext) -> Iterator[Finding]:
-    """rules_notes.md §1 (TEER-dependent rules: the short-term exemption needs TEER 0 or 1; T13
-    significant investment projects and C88 need TEER 0-3) and §10 (short-term exemption). The
-    TEER is the NOC 2021 code's second digit. Review, not refusal: §3 has no such rule, and T13
-    has other sub-cases without a TEER limit."""
-    record, noc = _confirmed(ctx), ctx.content.work.noc_code
-    limit = TEER_LIMITS.get(record.key) if record is not None else None
-    if record is None or limit is None or noc is None or len(noc) != 5:
-        return
-    allowed, described = limit
-    if noc[1] not in allowed:
-        message = Message(
-            f"Code {record.code} needs an occupation of {described.en}, and the NOC code given "
-            f"is TEER {noc[1]}. A reviewer will check the occupation.",
-            f"Le code {record.code} exige une profession de {described.fr}, et le code de la "
-            f"CNP indiqué est de FEER {noc[1]}. Un agent vérifiera la profession.",
-        )
-        yield Finding("noc_teer_not_allowed", Outcome.REVIEW, message, ("/work/noc_code", *_CODE))
-
-
-# The longest stay each short-term code allows, in days (rules_notes.md §10).
-SHORT_TERM_DAYS: Final[Mapping[str, int]] = MappingProxyType({"GSS-15/30": 30, "GSS-120R": 120})
-
-
-def short_term_duration(ctx: TriageContext) -> Iterator[Finding]:
-    """rules_notes.md §10 (Global Skills Strategy short-term exemption): up to 15 consecutive
-    days once per 6 months or 30 days once per 12 months; researchers up to 120 days once per
-    12 months. Longer dates go to a reviewer (a work permit may be needed instead)."""
-    record, work = _confirmed(ctx), ctx.content.work
-    days = SHORT_TERM_DAYS.get(record.key) if record is not None else None
-    if record is None or days is None or work.start_date is None or work.end_date is None:
-        return
-    if (work.end_date - work.start_date).days + 1 > days:
-        message = Message(
-            f"Code {record.code} covers at most {days} days of work, and the dates given span "
-            "more. A reviewer will check whether a work permit is needed.",
-            f"Le code {record.code} vise au plus {days} jours de travail, et les dates indiquées "
-            "couvrent une période plus longue. Un agent vérifiera si un permis de travail est "
-            "nécessaire.",
-        )
-        yield Finding("short_term_duration", Outcome.REVIEW, message, ("/work/end_date",))
-
-
 _T11_NOTE = Message(
     "Reviewer note: IRCC's page on US government personnel cites R204(c) in its title but "
     "R204(a) in its text, and the code table cites R204(a); cite R204(a) unless the agreement "
@@ -274,7 +219,5 @@ RULES: Final[tuple[TriageRule, ...]] = (
     profession_not_listed,
     c16_outside_quebec,
     c16_french_level,
-    noc_teer_not_allowed,
-    short_term_duration,
     t11_regulation_note,
 )

@@ -17,6 +17,12 @@ PURE_MODULES = [
     APP / "eligibility" / "reference.py",
     APP / "eligibility" / "rules.py",
     APP / "eligibility" / "checklist.py",
+    APP / "eligibility" / "agreements.py",
+    APP / "eligibility" / "medical.py",
+    *(
+        APP / "triage" / f"{name}.py"
+        for name in ("context", "rules", "treaty_rules", "limit_rules", "person_rules", "engine")
+    ),
     APP / "documents" / "inspection.py",
     APP / "documents" / "filenames.py",
     APP / "common" / "form.py",

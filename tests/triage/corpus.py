@@ -78,6 +78,26 @@ CASES: tuple[Case, ...] = (
     Case({"/work/end_date": "2027-12-31", "/worker/countries_lived_last_year": ["FR"]}),
     Case({"/work/noc_code": "85100"}, offer_text="NOC 85100"),
     Case({}, offer_text="NOC 43203, Ottawa ON. Passport No.: X99999999"),
+    Case({}, offer_text="NOC 43203. Work location: Toronto, ON"),
+    Case({}, offer_text="NOC 43203. Work location: Ottawa. Head office: Montréal (Québec)"),
+    Case({}, offer_text="NOC 43203. Work location: Vancouver, British Columbia"),
+    Case({"/exemption/code": "C24"}),
+    Case({"/exemption/code": "T36", "/work/end_date": "2029-06-30"}),
+    Case({"/exemption/code": "T47", **_nationality("FR"), "/work/end_date": "2027-06-30"}),
+    Case(
+        {
+            "/exemption/code": "C22",
+            "/work/job_title": "Visiting professor",
+            "/work/end_date": "2028-06-30",
+        }
+    ),
+    Case(
+        {
+            "/exemption/code": "R186(j)",
+            "/exemption/type": "work_permit_exemption",
+            "/work/end_date": "2026-04-10",
+        }
+    ),
 )
 
 

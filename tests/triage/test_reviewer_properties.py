@@ -4,7 +4,8 @@
 whether an IME is needed, criminal history, prior immigration history, minors, accompanying
 family, whether the worker is really outside Canada, superseded codes and facts that fit another
 code, work in Quebec; §4-§5 and rules_notes.md §2, §9, §10 add the IME residence history,
-flagpoling, the passport number in the offer, treaty citizenship, professions and TEER limits.
+flagpoling, the passport number in the offer, treaty citizenship, professions and TEER limits,
+permit lengths, the occupations C24 and C90 admit, and the job location the offer must match.
 The drawn cases vary exactly those facts over requests that meet every §3 REJECT condition
 (visa-exempt travel passport, outside Canada, no permit, an allowed code of the matching type,
 every document uploaded), so a `block` finding here would be a rule refusing what a reviewer
@@ -21,10 +22,12 @@ from hypothesis import strategies as st
 from app.common.findings import Outcome
 from app.common.form import RequestContent
 from app.eligibility.checklist import DOCUMENT_KINDS
+from app.eligibility.medical import add_months
 from app.eligibility.reference import load_reference
 from app.eligibility.rules import VISA_EXEMPT_STATUSES
 from app.triage.engine import run_triage
-from app.triage.rules import TriageContext
+from app.triage.limit_rules import PERMIT_LENGTH_LIMITS
+from app.triage.rules import TriageContext, mentions_phrase, mentions_province
 from tests.eligibility.factories import TODAY, complete_t11_data, set_pointer
 
 REFERENCE = load_reference()
@@ -46,7 +49,7 @@ CODES = sorted(
 # The codes the issue's rules read (agreements, professions, C16, TEER limits, T11, superseded),
 # drawn more often than the rest.
 FOCUS = ["T11", "T36", "T33", "T41", "F61", "T52", "T55", "F52", "C16", "C88", "T13", "GSS-15/30"]
-FOCUS += ["T23", "C12", "C20"]
+FOCUS += ["T23", "C12", "C20", "T43", "T47", "T48", "C22", "C24", "R186(J)", "T45"]
 # Travel passports that are visa-exempt at a port of entry (not conditional eTA: R4, R5).
 EXEMPT = sorted(
     code for code, record in REFERENCE.countries.items() if record.status in VISA_EXEMPT_STATUSES
@@ -56,7 +59,17 @@ NOCS = st.sampled_from(
     ["43203", "31301", "33102", "41220", "44101", "85101", "84120", "21231", "00012", "65200"]
 ) | st.from_regex(r"\A[0-9][0-5][0-9]{3}\Z")
 TITLES = st.sampled_from(
-    ["Engineer", "Welder", "Registered nurse", "Chef", "Ingénieure", "Land surveyor", "Analyst"]
+    [
+        "Engineer",
+        "Welder",
+        "Registered nurse",
+        "Chef",
+        "Ingénieure",
+        "Land surveyor",
+        "Analyst",
+        "Visiting professor",
+        "Exchange teacher",
+    ]
 )
 OFFER_TEXTS = st.sampled_from(
     [
@@ -65,6 +78,8 @@ OFFER_TEXTS = st.sampled_from(
         "NOC 43203, Ottawa ON",
         "Offer. Passport No.: Z99999999. Montréal (Québec)",
         "Numéro de passeport : X12345678, Toronto",
+        "NOC 43203. Work location: Vancouver, British Columbia",
+        "NOC 43203. Work location: Ottawa. Head office: Montréal (Québec)",
     ]
 )
 
@@ -85,6 +100,7 @@ REVIEWER_FACTS = {
     "/worker/passport/number": st.sampled_from(["X12345678", "X1234-5678", "Z99999999"]),
     "/work/noc_code": NOCS,
     "/work/job_title": TITLES,
+    "/work/location/city": st.sampled_from(["Ottawa", "Montréal", "Toronto", "Vancouver"]),
     "/work/location/province": st.sampled_from(["ON", "QC", "BC", "NB"]),
     "/work/seasonal_agricultural": st.sampled_from([None, False]),
 }
@@ -160,3 +176,35 @@ def test_declared_history_family_and_minors_always_reach_a_reviewer(
         assert "accompanying_family" in rules
     if worker.charged_or_convicted:
         assert "criminal_history_declared" in rules
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=_SLOW_OK)
+@given(case=reviewer_cases(st.sampled_from(FOCUS)))
+def test_the_length_and_location_rules_speak_only_on_their_facts(
+    case: tuple[RequestContent, str | None],
+) -> None:
+    """Precision: `permit_length_exceeded` needs dates past the code's limit (and, for C22, a
+    professor); `job_location_differs_from_offer` needs a readable offer that leaves out the
+    form's city or names only another province."""
+    content, offer_text = case
+    result = run_triage(
+        TriageContext(content, REFERENCE, frozenset(DOCUMENT_KINDS), offer_text, TODAY)
+    )
+    rules = {f.rule for f in result.findings}
+    work, key = content.work, (content.exemption.code or "").upper()
+    limit = PERMIT_LENGTH_LIMITS.get(key)
+    assert work.start_date is not None
+    assert work.end_date is not None
+    within = limit is None or work.end_date <= add_months(work.start_date, limit.months)
+    if within:
+        assert "permit_length_exceeded" not in rules
+    elif key != "C22":
+        assert "permit_length_exceeded" in rules
+    city, province = work.location.city, work.location.province
+    assert city is not None
+    assert province is not None
+    names_both = offer_text is not None and (
+        mentions_phrase(offer_text, city) and mentions_province(offer_text, province)
+    )
+    if names_both or not offer_text or key == "C20":
+        assert "job_location_differs_from_offer" not in rules

@@ -66,6 +66,7 @@ class TestRuleList:
         assert TRIAGE_RULE_IDS == (
             "dual_nationality",
             "c20_location_check",
+            "job_location_differs_from_offer",
             "noc_not_in_offer",
             "medical_exam_likely",
             "wage_missing_or_negative",
@@ -74,9 +75,11 @@ class TestRuleList:
             "profession_not_listed",
             "c16_outside_quebec",
             "c16_french_level",
-            "noc_teer_not_allowed",
-            "short_term_duration",
             "t11_regulation_note",
+            "noc_teer_not_allowed",
+            "noc_not_allowed_for_code",
+            "short_term_duration",
+            "permit_length_exceeded",
             "flagpoling_suspected",
             "worker_minor",
             "prior_immigration_history",
@@ -177,6 +180,64 @@ class TestC20LocationCheck:
     def test_other_codes_are_not_checked(self) -> None:
         found = findings({"/work/location/city": "Gatineau"}, offer_text="Toronto, ON")
         assert "c20_location_check" not in rules(found)
+
+
+class TestJobLocationDiffersFromOffer:
+    """rules_notes.md §10 and imm5686_fields.md: the form's job location must match the offer,
+    for every code (C20 has its own check). The offers below follow source 000: a US agency's
+    letter naming the assignment, its location and the years in Canada."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            OFFER_TEXT,
+            "Assignment: CBP pre-clearance, NOC 43203, Ottawa Macdonald-Cartier International "
+            "Airport, Ottawa, Ontario, for 2 years.",
+            "NOC 43203. Locations: Ottawa, ON (primary) and Montréal (Québec).",
+            "NOC 43203. Work location: Ottawa.",  # no province given: not a difference
+            "NOC 43203. Work location: Ottawa. Employer: Acme AB, Stockholm.",  # AB not Alberta
+        ],
+    )
+    def test_an_offer_naming_the_form_location_is_silent(self, text: str) -> None:
+        assert "job_location_differs_from_offer" not in rules(findings(offer_text=text))
+
+    def test_another_city_goes_to_review(self) -> None:
+        found = findings(offer_text="NOC 43203. Work location: Toronto, ON M5V 2T6")
+        finding = only(found, "job_location_differs_from_offer")
+        assert finding.outcome is REVIEW
+        assert finding.fields == (CITY, OFFER)
+        assert finding.message.en.startswith("The job offer does not mention the city")
+        assert "Ottawa" not in finding.message.en + finding.message.fr
+
+    def test_another_province_named_in_full_goes_to_review(self) -> None:
+        text = "NOC 43203. Work location: Ottawa. Head office: Montréal (Québec)"
+        finding = only(findings(offer_text=text), "job_location_differs_from_offer")
+        assert finding.fields == (PROVINCE, OFFER)
+        assert "another province or territory" in finding.message.en
+        assert "une autre province ou un autre territoire" in finding.message.fr
+
+    def test_another_city_and_province_name_both(self) -> None:
+        text = "NOC 43203. Work location: Vancouver, British Columbia"
+        finding = only(findings(offer_text=text), "job_location_differs_from_offer")
+        assert finding.fields == (CITY, PROVINCE, OFFER)
+        assert finding.message.en.startswith("The job offer mentions neither")
+
+    @pytest.mark.parametrize("text", [None, "", "...."])
+    def test_an_unreadable_offer_is_left_to_noc_not_in_offer(self, text: str | None) -> None:
+        found = rules(findings(offer_text=text))
+        assert "job_location_differs_from_offer" not in found
+        assert "noc_not_in_offer" in found
+
+    def test_no_offer_uploaded_is_left_to_the_prerequisites(self) -> None:
+        present = T11_PRESENT_KINDS - {"job_offer"}
+        assert "job_location_differs_from_offer" not in rules(
+            findings(offer_text=None, present=present)
+        )
+
+    def test_c20_is_checked_once_by_its_own_rule(self) -> None:
+        found = rules(findings(C20_MONTREAL, offer_text="NOC 43203. Toronto, Ontario"))
+        assert "c20_location_check" in found
+        assert "job_location_differs_from_offer" not in found
 
 
 class TestNocNotInOffer:

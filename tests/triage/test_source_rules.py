@@ -355,6 +355,95 @@ class TestTeerLimits:
         assert "FEER 5" in one(findings, "noc_teer_not_allowed").message.fr
 
 
+class TestPermitLength:
+    """rules_notes.md §9 and the records' notes: the longest permit each code allows."""
+
+    def test_cusma_professionals_get_up_to_3_years(self) -> None:
+        changes = {"/exemption/code": "T36", "/work/job_title": "Civil engineer"}
+        three_years = {**changes, "/work/start_date": "2026-04-01", "/work/end_date": "2029-04-01"}
+        assert "permit_length_exceeded" not in rules(found(three_years))
+        finding = one(
+            found({**three_years, "/work/end_date": "2029-04-02"}), "permit_length_exceeded"
+        )
+        assert finding.outcome is REVIEW
+        assert finding.fields == ("/work/start_date", "/work/end_date", "/exemption/code")
+        assert "up to 3 years" in finding.message.en
+        assert "au plus 3 ans" in finding.message.fr
+
+    @pytest.mark.parametrize("code", ["T43", "T47", "T48"])
+    def test_ceta_service_suppliers_stay_12_months(self, code: str) -> None:
+        changes = {"/exemption/code": code, **citizen("FR"), "/work/start_date": "2026-04-01"}
+        assert "permit_length_exceeded" not in rules(
+            found({**changes, "/work/end_date": "2027-04-01"})
+        )
+        finding = one(found({**changes, "/work/end_date": "2027-06-30"}), "permit_length_exceeded")
+        assert "12 months within any 24-month period" in finding.message.en
+        assert "12 mois sur toute période de 24 mois" in finding.message.fr
+        assert "AECG" in finding.message.fr
+
+    @pytest.mark.parametrize("title", ["Visiting professor", "Professeure invitée"])
+    def test_c22_visiting_professors_stay_2_academic_years(self, title: str) -> None:
+        changes = {"/exemption/code": "C22", "/work/job_title": title}
+        long = {**changes, "/work/start_date": "2026-09-01", "/work/end_date": "2028-12-31"}
+        assert one(found(long), "permit_length_exceeded").outcome is REVIEW
+        assert "permit_length_exceeded" not in rules(
+            found({**long, "/work/end_date": "2028-06-30"})
+        )
+
+    def test_c22_exchange_teachers_have_no_stated_limit(self) -> None:
+        changes = {
+            "/exemption/code": "C22",
+            "/work/job_title": "Exchange teacher",
+            "/work/start_date": "2026-09-01",
+            "/work/end_date": "2029-06-30",
+        }
+        assert "permit_length_exceeded" not in rules(found(changes))
+
+    def test_codes_without_a_stated_limit_are_left_alone(self) -> None:
+        changes = {"/exemption/code": "T37", "/work/end_date": "2031-03-31"}
+        assert "permit_length_exceeded" not in rules(found(changes))
+
+    def test_public_speakers_are_for_events_under_5_days(self) -> None:
+        changes = {
+            "/exemption/code": "R186(j)",
+            "/exemption/type": "work_permit_exemption",
+            "/work/start_date": "2026-04-01",
+            "/work/end_date": "2026-04-04",
+        }
+        assert "short_term_duration" not in rules(found(changes))
+        finding = one(found({**changes, "/work/end_date": "2026-04-05"}), "short_term_duration")
+        assert finding.outcome is REVIEW
+        assert "at most 4 days" in finding.message.en
+
+
+class TestNocForCode:
+    """The C24 record's evidence (NOC 54100) and the C90 record's notes (NOC 44100 or 44101)."""
+
+    def test_camp_counsellors_are_noc_54100(self) -> None:
+        finding = one(found({"/exemption/code": "C24"}), "noc_not_allowed_for_code")
+        assert finding.outcome is REVIEW
+        assert finding.fields == ("/work/noc_code", "/exemption/code")
+        assert "CNP 54100" in finding.message.fr
+        changes = {"/exemption/code": "C24", "/work/noc_code": "54100"}
+        assert "noc_not_allowed_for_code" not in rules(found(changes, offer_text="NOC 54100"))
+
+    def test_caregivers_are_noc_44100_or_44101(self) -> None:
+        changes = {"/exemption/code": "C90", "/work/noc_code": "44101"}
+        assert "noc_not_allowed_for_code" not in rules(found(changes, offer_text="NOC 44101"))
+        assert "noc_not_allowed_for_code" in rules(found({"/exemption/code": "C90"}))
+
+
+class TestSpousesOpenPermits:
+    """A spouse's open permit (T45, F64...) rests on the covered worker, not on the spouse's own
+    citizenship: only `code_out_of_scope` speaks."""
+
+    @pytest.mark.parametrize("code", ["T45", "F64", "T53", "T25", "F36"])
+    def test_no_citizenship_finding_for_a_spouse(self, code: str) -> None:
+        findings = found({"/exemption/code": code, **citizen("JP")})
+        assert "agreement_citizenship" not in rules(findings)
+        assert one(findings, "code_out_of_scope").outcome is REVIEW
+
+
 class TestT11:
     """Seed 000: the R204(a)/R204(c) note; T11 is not a trade agreement."""
 
