@@ -3,7 +3,7 @@ see for one code per request (R3), an LMIA-required job (R11), a treaty citizens
 fit, an urgent case and its due date, and each review rule on a submitted case."""
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -141,7 +141,7 @@ REVIEW_CASES: list[tuple[str, Mapping[str, object], list[str] | None, list[str]]
         {
             "/exemption/type": "work_permit_exemption",
             "/exemption/code": "R186(j)",
-            "/work/end_date": "2027-01-10",
+            "/work/end_date": timedelta(days=6),  # after the scenario's start date
         },
         None,
         ["/work/end_date"],
@@ -200,7 +200,7 @@ REVIEW_CASES: list[tuple[str, Mapping[str, object], list[str] | None, list[str]]
     ),
     (
         "worker_minor",
-        {"/worker/date_of_birth": "2010-01-01"},
+        {"/worker/date_of_birth": timedelta(days=-17 * 365)},  # 17 at the start date
         None,
         ["/worker/date_of_birth", "/work/start_date"],
     ),
@@ -231,7 +231,10 @@ class TestEachReviewRuleOnASubmittedCase:
     ) -> None:
         body = t11_body()
         body["employer"]["offer_number"] = "A1234567"
+        start = date.fromisoformat(body["work"]["start_date"])
         for pointer, value in changes.items():
+            if isinstance(value, timedelta):
+                value = (start + value).isoformat()
             set_pointer(body, pointer, value)
         created = create(client, rep, body)
         if offer is not None:
